@@ -1,0 +1,1 @@
+//! URL joining and origin checks (to be written).
