@@ -88,3 +88,19 @@ impl Default for Config {
         }
     }
 }
+
+impl Config {
+    /// Parse the JS options object (`JSON.stringify` of the options without functions and
+    /// `platform`, plus `env`) into a config; a wrong type or value is a `CONFIG` error
+    /// naming the option. STUB.
+    pub fn from_json(text: &str) -> Result<Config, crate::core::Error> {
+        let _ = text;
+        Ok(Config::default())
+    }
+
+    /// Refuse what cannot work: an `http:` base URL outside develop unless the host is
+    /// loopback, a malformed base URL or origin. STUB.
+    pub fn validate(&self) -> Result<(), crate::core::Error> {
+        Ok(())
+    }
+}

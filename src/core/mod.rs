@@ -155,3 +155,42 @@ pub struct SessionInfo {
     pub logged_in: bool,
     pub expires_at: Option<Millis>,
 }
+
+/// The session state machine and its waiting queue. See the module guide for the drive loop.
+///
+/// STUB: signatures fixed, bodies being written.
+#[derive(Debug)]
+pub struct Core {
+    config: Config,
+    commands: std::collections::VecDeque<Command>,
+}
+
+impl Core {
+    /// A core in its launch state: it waits for [`Input::Stored`].
+    pub fn new(config: Config) -> Core {
+        Core { config, commands: Default::default() }
+    }
+
+    /// Feed one event that happened at `now`. Drain [`Core::poll_command`] afterwards.
+    pub fn handle(&mut self, now: Millis, input: Input) {
+        let _ = (now, input, &self.config);
+    }
+
+    /// The next command to carry out; call after every [`Core::handle`] until `None`.
+    #[must_use]
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// When to feed [`Input::Timeout`]; call after draining commands, re-arm one timer.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        None
+    }
+
+    /// What `client.session()` shows at `now`.
+    pub fn session(&self, now: Millis) -> SessionInfo {
+        let _ = now;
+        SessionInfo { logged_in: false, expires_at: None }
+    }
+}
