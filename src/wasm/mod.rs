@@ -1,8 +1,312 @@
-//! PLACEHOLDER until the boundary lands: the smallest export, so the build pipeline has a
-//! real wasm-bindgen module to build, patch and load.
+//! The wasm boundary: one exported [`Gate`] that owns the core and runs its commands through
+//! an injected JS shims object (see docs/DESIGN.md, "The wasm boundary").
+//!
+//! Rules kept here:
+//! * push-based: every exported method feeds one input, drains the core's commands into
+//!   shim calls, then re-arms the one timer (only when its deadline changed);
+//! * every import is `catch`: a shim that throws becomes a core input (a transport failure,
+//!   a failed login, a failed checkSession) or is ignored (storage, events, settle), and never
+//!   unwinds through wasm;
+//! * only `f64`, `u32`, `bool` and strings cross: no 64-bit integers (no BigInt on old iOS);
+//! * no `Closure`, no js-sys, no serde: the glue stays small;
+//! * nothing here panics on input from JS (no unwrap/expect on input-derived values).
+
+use std::collections::VecDeque;
+
 use wasm_bindgen::prelude::*;
 
+use crate::core::{
+    AuthCallId, AuthReply, Command, Config, Core, Error, Event, Input, Millis, NewSession, Reply,
+    RequestId, Submit,
+};
+
 #[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").into()
+extern "C" {
+    /// The JS object that carries out the core's commands (built by js/client.js).
+    pub type Shims;
+
+    /// `Command::Send`: send business request `id` to `url`, with `token` when present.
+    #[wasm_bindgen(catch, method)]
+    fn send(this: &Shims, id: u32, url: &str, token: Option<&str>) -> Result<(), JsValue>;
+    /// `Command::AbortSend`.
+    #[wasm_bindgen(catch, method)]
+    fn abort_send(this: &Shims, id: u32) -> Result<(), JsValue>;
+    /// `Command::CheckSession`.
+    #[wasm_bindgen(catch, method)]
+    fn check_session(this: &Shims) -> Result<(), JsValue>;
+    /// `Command::PlatformLogin`.
+    #[wasm_bindgen(catch, method)]
+    fn platform_login(this: &Shims, call: u32) -> Result<(), JsValue>;
+    /// `Command::PostLogin` (`refresh == false`) and `Command::PostRefresh` (`true`):
+    /// POST `value` (the code, or the refresh token) to `url`.
+    #[wasm_bindgen(catch, method)]
+    fn post_auth(this: &Shims, call: u32, refresh: bool, url: &str, value: &str)
+        -> Result<(), JsValue>;
+    /// `Command::AbortAuth`.
+    #[wasm_bindgen(catch, method)]
+    fn abort_auth(this: &Shims, call: u32) -> Result<(), JsValue>;
+    /// `Command::Persist` (`Some`) and `Command::ForgetStored` (`None`).
+    #[wasm_bindgen(catch, method)]
+    fn store(this: &Shims, value: Option<&str>) -> Result<(), JsValue>;
+    /// `Command::Settle`: `code` is `None` on success; `status` is the HTTP status of
+    /// HTTP/UNAUTHORIZED (0 otherwise); `detail` is errMsg (NETWORK), bizCode (BUSINESS),
+    /// reason (LOGIN_REQUIRED) or the message (CONFIG).
+    #[wasm_bindgen(catch, method)]
+    fn settle(
+        this: &Shims,
+        id: u32,
+        code: Option<&str>,
+        status: u32,
+        detail: Option<&str>,
+        with_response: bool,
+    ) -> Result<(), JsValue>;
+    /// `Command::Emit`: `name` is the event; `ok` for refresh/login, `reason` for
+    /// loginRequired.
+    #[wasm_bindgen(catch, method)]
+    fn emit(this: &Shims, name: &str, ok: bool, reason: Option<&str>) -> Result<(), JsValue>;
+    /// Re-arm the one timer for `at` (ms since the epoch), or disarm it when `at < 0`.
+    #[wasm_bindgen(catch, method)]
+    fn arm_timer(this: &Shims, at: f64) -> Result<(), JsValue>;
+}
+
+/// A JS number of milliseconds as the core's clock: negative, NaN → 0; huge → saturated.
+fn ms(now: f64) -> Millis {
+    if now.is_finite() && now > 0.0 {
+        // `as` saturates for floats larger than u64::MAX.
+        now as Millis
+    } else {
+        0
+    }
+}
+
+/// A message from a thrown JS value, without assuming its type.
+fn thrown_message(err: &JsValue) -> String {
+    match err.as_string() {
+        Some(s) => s,
+        None => String::from("platform call threw"),
+    }
+}
+
+/// The core and the shims it runs through.
+#[wasm_bindgen]
+pub struct Gate {
+    core: Core,
+    shims: Shims,
+    /// Inputs produced while draining (a throwing shim): fed after the current drain.
+    pending: VecDeque<Input>,
+    /// The deadline last given to `arm_timer` (`None` = disarmed).
+    armed: Option<Millis>,
+}
+
+#[wasm_bindgen]
+impl Gate {
+    /// Build the core from the options JSON (see `Config::from_json`); a bad option
+    /// throws the CONFIG message as a JS string.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options_json: &str, shims: Shims) -> Result<Gate, JsValue> {
+        let config = Config::from_json(options_json).map_err(config_error)?;
+        config.validate().map_err(config_error)?;
+        Ok(Gate { core: Core::new(config), shims, pending: VecDeque::new(), armed: None })
+    }
+
+    /// What storage held at launch (`None`: missing or unreadable). The first input.
+    pub fn stored(&mut self, now: f64, value: Option<String>) {
+        self.feed(now, Input::Stored(value));
+    }
+
+    /// `platform.checkSession` answered.
+    pub fn check_session_done(&mut self, now: f64, ok: bool) {
+        self.feed(now, Input::CheckSession { ok });
+    }
+
+    /// A business request was made; `timeout < 0` (or NaN) means the client's timeout.
+    pub fn submit(&mut self, now: f64, id: u32, url: String, auth: bool, timeout: f64) {
+        let timeout_ms = if timeout.is_finite() && timeout >= 0.0 { Some(ms(timeout)) } else { None };
+        self.feed(now, Input::Submit(Submit { id: RequestId(id), url, auth, timeout_ms }));
+    }
+
+    /// The server answered request `id` with `status`; `code` is the envelope code.
+    pub fn response(&mut self, now: f64, id: u32, status: u32, code: Option<String>) {
+        let status = clamp_status(status);
+        self.feed(now, Input::Response { id: RequestId(id), reply: Reply::Http { status, code } });
+    }
+
+    /// The transport of request `id` failed with `message` (errMsg).
+    pub fn transport_failed(&mut self, now: f64, id: u32, message: String) {
+        self.feed(now, Input::Response { id: RequestId(id), reply: Reply::Transport { message } });
+    }
+
+    /// `platform.login` answered: `ok` with the code, or failed with its errMsg.
+    pub fn platform_login_done(&mut self, now: f64, call: u32, ok: bool, code_or_err: String) {
+        let result = if ok { Ok(code_or_err) } else { Err(code_or_err) };
+        self.feed(now, Input::PlatformLogin { call: AuthCallId(call), result });
+    }
+
+    /// The login or refresh POST answered with `status` and the body as text.
+    pub fn auth_reply(&mut self, now: f64, call: u32, status: u32, body: String) {
+        let status = clamp_status(status);
+        self.feed(now, Input::AuthReply { call: AuthCallId(call), reply: AuthReply::Http { status, body } });
+    }
+
+    /// The login or refresh POST failed in transport.
+    pub fn auth_transport_failed(&mut self, now: f64, call: u32, message: String) {
+        self.feed(now, Input::AuthReply { call: AuthCallId(call), reply: AuthReply::Transport { message } });
+    }
+
+    /// The caller aborted request `id`.
+    pub fn abort(&mut self, now: f64, id: u32) {
+        self.feed(now, Input::Abort { id: RequestId(id) });
+    }
+
+    /// `login()` was called; `id` settles when that login ends.
+    pub fn login(&mut self, now: f64, id: u32) {
+        self.feed(now, Input::Login { id: RequestId(id) });
+    }
+
+    /// `setSession()`; `expires_in` in seconds, NaN or negative when absent.
+    pub fn set_session(&mut self, now: f64, access: String, refresh: Option<String>, expires_in: f64) {
+        let expires_in_secs = if expires_in.is_finite() && expires_in >= 0.0 { Some(expires_in) } else { None };
+        self.feed(now, Input::SetSession(NewSession { access_token: access, refresh_token: refresh, expires_in_secs }));
+    }
+
+    /// `logout()`.
+    pub fn logout(&mut self, now: f64) {
+        self.feed(now, Input::Logout);
+    }
+
+    /// The timer fired.
+    pub fn timeout(&mut self, now: f64) {
+        // The timer is spent: the next drain must arm it again even for the same deadline.
+        self.armed = None;
+        self.feed(now, Input::Timeout);
+    }
+
+    /// `session()` in one number: `-2` not logged in, `-1` logged in without a known
+    /// expiry, else `expiresAt` in ms.
+    pub fn session(&self, now: f64) -> f64 {
+        let info = self.core.session(ms(now));
+        match (info.logged_in, info.expires_at) {
+            (false, _) => -2.0,
+            (true, None) => -1.0,
+            (true, Some(at)) => at as f64,
+        }
+    }
+}
+
+/// Bytes of wasm linear memory (for the leak test and diagnostics).
+#[wasm_bindgen]
+pub fn memory_bytes() -> u32 {
+    // Pages of 64 KiB; the multiplication saturates rather than overflowing.
+    (core::arch::wasm32::memory_size(0) as u32).saturating_mul(65536)
+}
+
+fn config_error(err: Error) -> JsValue {
+    match err {
+        Error::Config { message } => JsValue::from_str(&message),
+        other => JsValue::from_str(other.code()),
+    }
+}
+
+fn clamp_status(status: u32) -> u16 {
+    if status > u32::from(u16::MAX) {
+        u16::MAX
+    } else {
+        status as u16
+    }
+}
+
+impl Gate {
+    /// Feed one input, run every command it produced (and the inputs those produced), then
+    /// re-arm the timer.
+    fn feed(&mut self, now: f64, input: Input) {
+        let now = ms(now);
+        self.core.handle(now, input);
+        loop {
+            while let Some(command) = self.core.poll_command() {
+                self.run(command);
+            }
+            match self.pending.pop_front() {
+                Some(next) => self.core.handle(now, next),
+                None => break,
+            }
+        }
+        let at = self.core.poll_timeout();
+        if at != self.armed {
+            self.armed = at;
+            let _ = self.shims.arm_timer(match at {
+                Some(at) => at as f64,
+                None => -1.0,
+            });
+        }
+    }
+
+    fn run(&mut self, command: Command) {
+        let shims = &self.shims;
+        match command {
+            Command::Send { id, url, token } => {
+                if let Err(e) = shims.send(id.0, &url, token.as_deref()) {
+                    let message = thrown_message(&e);
+                    self.pending.push_back(Input::Response { id, reply: Reply::Transport { message } });
+                }
+            }
+            Command::AbortSend { id } => {
+                let _ = shims.abort_send(id.0);
+            }
+            Command::CheckSession => {
+                if shims.check_session().is_err() {
+                    self.pending.push_back(Input::CheckSession { ok: false });
+                }
+            }
+            Command::PlatformLogin { call } => {
+                if let Err(e) = shims.platform_login(call.0) {
+                    self.pending.push_back(Input::PlatformLogin { call, result: Err(thrown_message(&e)) });
+                }
+            }
+            Command::PostLogin { call, url, code } => {
+                if let Err(e) = shims.post_auth(call.0, false, &url, &code) {
+                    let message = thrown_message(&e);
+                    self.pending.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
+                }
+            }
+            Command::PostRefresh { call, url, refresh_token } => {
+                if let Err(e) = shims.post_auth(call.0, true, &url, &refresh_token) {
+                    let message = thrown_message(&e);
+                    self.pending.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
+                }
+            }
+            Command::AbortAuth { call } => {
+                let _ = shims.abort_auth(call.0);
+            }
+            Command::Persist { value } => {
+                let _ = shims.store(Some(&value));
+            }
+            Command::ForgetStored => {
+                let _ = shims.store(None);
+            }
+            Command::Settle { id, result, with_response } => {
+                let _ = match result {
+                    Ok(()) => shims.settle(id.0, None, 0, None, with_response),
+                    Err(err) => {
+                        let (status, detail): (u16, Option<&str>) = match &err {
+                            Error::Network { message } => (0, Some(message)),
+                            Error::Http { status } | Error::Unauthorized { status } => (*status, None),
+                            Error::Business { code } => (0, Some(code)),
+                            Error::LoginRequired { reason } => (0, Some(reason.as_str())),
+                            Error::Config { message } => (0, Some(message)),
+                            Error::Timeout | Error::Aborted => (0, None),
+                        };
+                        shims.settle(id.0, Some(err.code()), u32::from(status), detail, with_response)
+                    }
+                };
+            }
+            Command::Emit(event) => {
+                let _ = match event {
+                    Event::Refresh { ok } => shims.emit("refresh", ok, None),
+                    Event::Login { ok } => shims.emit("login", ok, None),
+                    Event::LoginRequired { reason } => shims.emit("loginRequired", false, Some(reason.as_str())),
+                    Event::Logout => shims.emit("logout", true, None),
+                };
+            }
+        }
+    }
 }
