@@ -1,28 +1,76 @@
 //! The sans-IO core of tokengate: the session state machine and the queue of requests
 //! waiting for a token.
 //!
-//! INTERFACE DRAFT — the types below are the contract between the core and the wasm
-//! boundary (`src/wasm`). The implementation (and this guide) is being filled in.
+//! The core owns no I/O, reads no clock and never panics on any sequence of inputs
+//! (unknown or duplicate ids, late replies, time going backwards: all ignored or clamped).
+//! Its driver is the wasm boundary (`src/wasm`) in production and the simulated-time
+//! harness (`tests/common`) in tests.
 //!
 //! # The drive loop
 //!
-//! The core owns no I/O and reads no clock. Its driver (the wasm boundary in production,
-//! the simulated-time harness in tests) does, forever:
+//! Forever:
 //!
-//! 1. feed one event with [`Core::handle`], passing the current time;
-//! 2. drain [`Core::poll_command`] until it returns `None`, carrying out each command;
-//! 3. arm one timer for [`Core::poll_timeout`] and, when it fires, feed [`Input::Timeout`].
+//! 1. feed one event with [`Core::handle`], passing the current time (ms since the epoch);
+//! 2. drain [`Core::poll_command`] until it returns `None`, carrying out each command in
+//!    order (a command may start I/O whose answer is a later input; never feed an input
+//!    while draining, queue it);
+//! 3. re-arm one timer for [`Core::poll_timeout`] (cancel it when `None`) and, when it
+//!    fires, feed [`Input::Timeout`].
 //!
-//! Every input is handled to completion before `handle` returns; commands are queued in
-//! the order they must be carried out.
+//! [`Input::Stored`] is the first input: until then requests needing a token wait.
+//!
+//! # States
+//!
+//! `Loading` (storage not read) -> `Checking` (only with `checkSession`) -> `Valid` /
+//! `NoSession`. From `Valid`, a token inside the leeway or rejected by the server starts
+//! `Refreshing`; no refresh token (or a rejected refresh) starts `LoggingIn`
+//! (`platform.login`, then the POST). A failed login, `login: false` with no usable token,
+//! `loginRequiredWhen`, and `logout()` enter the sticky `LoginRequired`, left only by
+//! `login()` or `setSession()`. Login/refresh timeouts and non-rejection refresh failures go
+//! back to `NoSession` / `Valid` so the next request tries again.
+//!
+//! Every token set gets a generation (see [`Core::generation`]); each request in flight
+//! remembers the generation it was sent with and how often it was sent.
+//!
+//! # Where each rule of shared/API.md is enforced
+//!
+//! 1. *One refresh at a time*: a login or refresh starts only from `Valid` / `NoSession` /
+//!    `LoginRequired`; in `LoggingIn` / `Refreshing` every request needing a token is
+//!    queued (`dispatch`), so a second call cannot be started.
+//! 2. *Requests wait*: the queue is flushed only when a new token set is installed
+//!    (`install`), which sends every waiter with that token, after `Persist`.
+//! 3. *Stale rejections*: a rejection for a generation older than the current one is
+//!    replayed at once (or waits for the call in flight).
+//! 4. *At most one replay*: a request sent twice and rejected again settles
+//!    `UNAUTHORIZED`.
+//! 5. *Proactive refresh*: `dispatch` refreshes a token inside
+//!    `min(refreshLeeway, lifetime / 2)` of its expiry before sending.
+//! 6. *Fallback chain*: a rejected refresh (or none possible) starts the silent login; a
+//!    failed login rejects every waiter `LOGIN_REQUIRED` and emits `'loginRequired'` once
+//!    (on entering `LoginRequired`).
+//! 7. *Settles exactly once*: a request leaves the pending table only through one
+//!    `settle`, which emits the single [`Command::Settle`]; every request in flight and
+//!    every auth call has a deadline served by [`Core::poll_timeout`].
+//! 8. *Auth calls bypass the queue*: [`Command::PostRefresh`], [`Command::PlatformLogin`]
+//!    and [`Command::PostLogin`] are issued directly by the state machine and carry no
+//!    access token.
+//! 9. *Tokens stay put*: a token is attached only to allowed origins; error messages are
+//!    static text; `TokenSet`'s `Debug` hides the tokens; `http:` URLs are refused outside
+//!    develop unless loopback ([`url::check_transport`]).
+//! 10. *Bad storage is not fatal*: anything but a well-formed persisted session is "no
+//!    session".
 
+mod classify;
 pub mod config;
 pub mod error;
 pub mod json;
+mod session;
+mod token;
 pub mod url;
 
 pub use config::{Config, EnvVersion, Envelope, TokenFields};
 pub use error::{Error, LoginRequiredReason};
+pub use session::Core;
 
 /// Milliseconds since the Unix epoch, as `Date.now()` gives them.
 pub type Millis = u64;
@@ -156,41 +204,3 @@ pub struct SessionInfo {
     pub expires_at: Option<Millis>,
 }
 
-/// The session state machine and its waiting queue. See the module guide for the drive loop.
-///
-/// STUB: signatures fixed, bodies being written.
-#[derive(Debug)]
-pub struct Core {
-    config: Config,
-    commands: std::collections::VecDeque<Command>,
-}
-
-impl Core {
-    /// A core in its launch state: it waits for [`Input::Stored`].
-    pub fn new(config: Config) -> Core {
-        Core { config, commands: Default::default() }
-    }
-
-    /// Feed one event that happened at `now`. Drain [`Core::poll_command`] afterwards.
-    pub fn handle(&mut self, now: Millis, input: Input) {
-        let _ = (now, input, &self.config);
-    }
-
-    /// The next command to carry out; call after every [`Core::handle`] until `None`.
-    #[must_use]
-    pub fn poll_command(&mut self) -> Option<Command> {
-        self.commands.pop_front()
-    }
-
-    /// When to feed [`Input::Timeout`]; call after draining commands, re-arm one timer.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Millis> {
-        None
-    }
-
-    /// What `client.session()` shows at `now`.
-    pub fn session(&self, now: Millis) -> SessionInfo {
-        let _ = now;
-        SessionInfo { logged_in: false, expires_at: None }
-    }
-}
