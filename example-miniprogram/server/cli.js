@@ -19,6 +19,7 @@ usage: node example-miniprogram/server [flags]
 
 fault injection (also at run time: POST /__admin/faults with the same names in camelCase):
   --latency MS|MIN-MAX  delay before every handler (default 0)
+  --api-latency MS|MIN-MAX  extra delay before /api/* handlers only (the token is judged after it)
   --error-rate P        answer /api/* with 500 with probability P (0..1)
   --burst-5xx LEN[@N]   the next LEN /api/* requests get 503; with @N, again every N requests
   --hang-refresh N|all  never answer the next N refresh calls (the token is not consumed)
@@ -58,11 +59,11 @@ function parseArgs (argv) {
         o.users[v.slice(0, k)] = v.slice(k + 1)
         break
       }
-      case '--latency': {
+      case '--latency': case '--api-latency': {
         const v = need(i, a); i++
         const m = /^(\d+)(?:-(\d+))?$/.exec(v)
-        if (!m) throw new Error('--latency wants MS or MIN-MAX')
-        o.faults.latency = [Number(m[1]), Number(m[2] || m[1])]
+        if (!m) throw new Error(`${a} wants MS or MIN-MAX`)
+        o.faults[a === '--latency' ? 'latency' : 'apiLatency'] = [Number(m[1]), Number(m[2] || m[1])]
         break
       }
       case '--error-rate': o.faults.errorRate = num(need(i, a), a); i++; break

@@ -5,7 +5,8 @@
 //   POST /auth/refresh  { refreshToken }  rotation + reuse detection (reuse revokes the family)
 //   POST /auth/password { username, password }   the interactive login of the login page
 //   POST /auth/logout   { refreshToken }  revokes the family
-//   GET  /api/profile, /api/items, /api/items/:id, POST /api/items/:id/like, ANY /api/echo
+//   GET  /api/profile, /api/items, /api/items/:id, /api/items/:id/stock,
+//        POST /api/items/:id/like, ANY /api/echo
 //   GET  /public/notice, /public/banner, /health                      (no token needed)
 //   dev only (off with --no-dev): POST /__dev/code, GET /__stats, POST /__stats/reset,
 //                                 POST /__admin/faults, POST /__admin/revoke
@@ -64,6 +65,7 @@ function count (v) {
 function normalizeFaults (f, base) {
   const out = Object.assign({
     latency: [0, 0],
+    apiLatency: [0, 0],
     errorRate: 0,
     hangRefresh: 0,
     failRefresh: 0,
@@ -74,11 +76,12 @@ function normalizeFaults (f, base) {
   }, base || {})
   if (!f || typeof f !== 'object') return out
   if (f.reset) Object.assign(out, normalizeFaults({}))
-  if (f.latency != null) {
-    const l = Array.isArray(f.latency) ? f.latency : [f.latency, f.latency]
+  for (const k of ['latency', 'apiLatency']) {
+    if (f[k] == null) continue
+    const l = Array.isArray(f[k]) ? f[k] : [f[k], f[k]]
     const lo = Math.max(0, Math.min(60000, Number(l[0]) || 0))
     const hi = Math.max(lo, Math.min(60000, Number(l[1]) || 0))
-    out.latency = [lo, hi]
+    out[k] = [lo, hi]
   }
   if (f.errorRate != null) out.errorRate = Math.max(0, Math.min(1, Number(f.errorRate) || 0))
   for (const k of ['hangRefresh', 'failRefresh', 'failLogin', 'burst5xx']) if (f[k] != null) out[k] = count(f[k])
@@ -240,8 +243,8 @@ function createAuthServer (options) {
 
   function sleep (ms) { return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : null }
 
-  function latency () {
-    const [lo, hi] = faults.latency
+  function latency (which) {
+    const [lo, hi] = faults[which || 'latency']
     return hi > 0 ? lo + Math.floor(Math.random() * (hi - lo + 1)) : 0
   }
 
@@ -390,7 +393,7 @@ function createAuthServer (options) {
     // Injected latency (and ?delay=ms) acts as a queue in front of the handler: the token is
     // judged when the handler runs, so a token can expire while its request is in flight.
     const extra = Math.max(0, Math.min(30000, Number(url.searchParams.get('delay')) || 0))
-    await sleep(latency() + extra)
+    await sleep(latency() + latency('apiLatency') + extra)
     const body = (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') ? await jsonBody(req, res) : {}
     if (!body) return
     const s = inject5xx()
@@ -411,12 +414,13 @@ function createAuthServer (options) {
     const [, resource, id, action] = parts
     const method = req.method
     if (resource === 'profile' && !id && method === 'GET') return ok(res, { openid: check.openid, nickname: 'Demo user' })
-    if (resource === 'items' && !id && method === 'GET') return ok(res, { items: ITEMS.slice(0, 6) })
+    if (resource === 'items' && !id && method === 'GET') return ok(res, { items: ITEMS.slice(0, 10) })
     if (resource === 'items' && id) {
       const item = ITEMS.find((x) => String(x.id) === id)
       if (!item) return fail(res, 404, 'not_found', 'no such item')
       if (!action && method === 'GET') return ok(res, Object.assign({ description: `The ${item.title}.` }, item))
       if (action === 'like' && method === 'POST') return ok(res, { id: item.id, liked: true })
+      if (action === 'stock' && method === 'GET') return ok(res, { id: item.id, stock: (item.id * 7) % 13 })
     }
     if (resource === 'echo') {
       return ok(res, { method, query: Object.fromEntries(url.searchParams), body, tokenGen: check.gen })
