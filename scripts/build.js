@@ -1,0 +1,196 @@
+'use strict'
+// npm run build: Rust -> wasm32 -> wasm-bindgen -> binaryen -> dist/
+//
+//   1. cargo build --release --target wasm32-unknown-unknown (setup.js picks the toolchain:
+//      rustup's wasm32 std, or Debian's rustc 1.96 with -Zbuild-std; reference types and
+//      multi-value off, see .cargo/config.toml)
+//   2. wasm-bindgen --target nodejs (the version in Cargo.lock)
+//   3. scripts/patch-glue.js -> dist/tokengate_glue.js (CommonJS for mini-program/JSC/Node)
+//   4. binaryen: drop exported Globals, optimize for size (-Oz) with only the allowed
+//      features, strip custom sections -> dist/tokengate_bg.wasm
+//   5. scripts/check-wasm.js: fail if an exported Global, reference types or multi-value
+//      (or any feature outside the allowed set) is left
+//   6. brotli (Node's zlib, quality 11) -> dist/tokengate_bg.wasm.br
+//   7. js/* -> dist/, fast-text-encoding -> dist/text-encoding.js
+//   8. smoke check: every import of the wasm is provided by the glue; then dist/ is swapped in
+//
+// Options: --skip-cargo (reuse target/'s .wasm), --no-opt (skip wasm-opt, for debugging)
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const zlib = require('zlib')
+const { ROOT, log, fail, run, main } = require('./lib')
+const setup = require('./setup')
+const { patchGlue } = require('./patch-glue')
+const checkWasm = require('./check-wasm')
+
+const NAME = 'tokengate'
+const DIST = path.join(ROOT, 'dist')
+const JS_DIR = path.join(ROOT, 'js')
+
+function crateLibName() {
+  const toml = fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8')
+  const lib = toml.match(/\[lib\][^[]*?\bname\s*=\s*"([^"]+)"/)
+  const pkg = toml.match(/\[package\][^[]*?\bname\s*=\s*"([^"]+)"/)
+  return (lib ? lib[1] : pkg[1]).replace(/-/g, '_')
+}
+
+function cargoBuild(tc) {
+  const args = ['build', '--release', '--target', setup.TARGET, '--lib']
+  run(tc.cargo, args, { env: tc.env })
+  const out = path.join(ROOT, 'target', setup.TARGET, 'release', `${crateLibName()}.wasm`)
+  if (!fs.existsSync(out)) fail(`cargo build finished but ${path.relative(ROOT, out)} is missing`)
+  return out
+}
+
+function wasmBindgen(input, outDir) {
+  run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', outDir, '--out-name', NAME, '--no-typescript', input])
+  const glue = path.join(outDir, `${NAME}.js`)
+  const wasm = path.join(outDir, `${NAME}_bg.wasm`)
+  for (const f of [glue, wasm]) if (!fs.existsSync(f)) fail(`wasm-bindgen did not write ${path.basename(f)}`)
+  return { glue, wasm }
+}
+
+async function optimize(bytes, { opt = true } = {}) {
+  const binaryen = await checkWasm.loadBinaryen()
+  const mod = binaryen.readBinary(new Uint8Array(bytes))
+  try {
+    const removed = []
+    for (let i = mod.getNumExports() - 1; i >= 0; i--) {
+      const info = binaryen.getExportInfo(mod.getExportByIndex(i))
+      if (info.kind === binaryen.ExternalGlobal) {
+        mod.removeExport(info.name)
+        removed.push(info.name)
+      }
+    }
+    if (removed.length) log(`build: removed exported Globals: ${removed.join(', ')}`)
+    mod.setFeatures(checkWasm.featureMask(binaryen, checkWasm.ALLOWED_FEATURES))
+    if (!mod.validate()) {
+      fail('the wasm from wasm-bindgen is not valid with only MVP + ' + checkWasm.ALLOWED_FEATURES.join(', ') +
+        ' (see binaryen\'s messages above): reference types or multi-value are probably still on. ' +
+        'Check RUSTFLAGS/.cargo/config.toml (-C target-feature=-reference-types,-multivalue) and that std was rebuilt.')
+    }
+    if (opt) {
+      binaryen.setOptimizeLevel(2)
+      binaryen.setShrinkLevel(2) // -Oz
+      binaryen.setDebugInfo(false)
+      mod.optimize()
+      mod.runPasses(['strip-debug', 'strip-producers', 'strip-target-features'])
+    }
+    return { bytes: Buffer.from(mod.emitBinary()), removed }
+  } finally {
+    mod.dispose()
+  }
+}
+
+function brotli(buf) {
+  return zlib.brotliCompressSync(buf, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_GENERIC,
+      [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
+    },
+  })
+}
+
+// fast-text-encoding as a CommonJS module that defines nothing global: its IIFE picks
+// `window`, else `global`, else `this` as the scope, so both are shadowed and `this` is ours.
+function vendorTextEncoding() {
+  const dir = path.dirname(require.resolve('fast-text-encoding/package.json', { paths: [ROOT] }))
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
+  const src = fs.readFileSync(path.join(dir, pkg.main || 'text.min.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
+  if (!/scope\.TextEncoder\s*=/.test(src) || !/scope\.TextDecoder\s*=/.test(src)) {
+    fail(`fast-text-encoding ${pkg.version} no longer assigns scope.TextEncoder/TextDecoder; update scripts/build.js`)
+  }
+  return [
+    `// fast-text-encoding ${pkg.version} (${pkg.license}), https://github.com/samthor/fast-text-encoding,`,
+    '// wrapped by scripts/build.js so that it defines nothing global. Do not edit.',
+    'var scope = {};',
+    '(function (window, global) {',
+    src.trim(),
+    '}).call(scope);',
+    'module.exports = { TextEncoder: scope.TextEncoder, TextDecoder: scope.TextDecoder };',
+    '',
+  ].join('\n')
+}
+
+function copyDir(from, to) {
+  fs.mkdirSync(to, { recursive: true })
+  for (const ent of fs.readdirSync(from, { withFileTypes: true })) {
+    const a = path.join(from, ent.name)
+    const b = path.join(to, ent.name)
+    if (ent.isDirectory()) copyDir(a, b)
+    else if (ent.isFile()) fs.copyFileSync(a, b)
+  }
+}
+
+// Every import of the wasm must be provided by the glue, and the glue must load in Node.
+async function smokeCheck(dir) {
+  const gluePath = path.join(dir, `${NAME}_glue.js`)
+  delete require.cache[gluePath]
+  const glue = require(gluePath)
+  const imports = glue.__wbg_get_imports()
+  const mod = await WebAssembly.compile(fs.readFileSync(path.join(dir, `${NAME}_bg.wasm`)))
+  const missing = WebAssembly.Module.imports(mod).filter((i) => !(imports[i.module] && i.name in imports[i.module]))
+  if (missing.length) fail(`the glue does not provide these wasm imports: ${missing.map((i) => `${i.module}.${i.name}`).join(', ')}`)
+  await WebAssembly.instantiate(mod, imports)
+}
+
+async function build(argv = []) {
+  const t0 = Date.now()
+  const skipCargo = argv.includes('--skip-cargo')
+  const opt = !argv.includes('--no-opt')
+  const { toolchain } = setup.ensure(['node', 'rust', 'wabt', 'wasm-bindgen'])
+
+  let input
+  if (skipCargo) {
+    input = path.join(ROOT, 'target', setup.TARGET, 'release', `${crateLibName()}.wasm`)
+    if (!fs.existsSync(input)) fail('--skip-cargo: no wasm in target/ yet')
+  } else {
+    input = cargoBuild(toolchain)
+  }
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tokengate-build-'))
+  fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true })
+  const stage = fs.mkdtempSync(path.join(ROOT, 'target', 'dist-stage-')) // same filesystem as dist/, ignored by git
+  try {
+    const bg = wasmBindgen(input, tmp)
+    fs.writeFileSync(path.join(stage, `${NAME}_glue.js`), patchGlue(fs.readFileSync(bg.glue, 'utf8'), { name: NAME }))
+
+    const before = fs.statSync(bg.wasm).size
+    const { bytes } = await optimize(fs.readFileSync(bg.wasm), { opt })
+    const problems = await checkWasm.check(bytes)
+    if (problems.length) {
+      fail(`the final ${NAME}_bg.wasm cannot run in the iOS mini-program engine:\n  - ${problems.join('\n  - ')}`)
+    }
+    fs.writeFileSync(path.join(stage, `${NAME}_bg.wasm`), bytes)
+    const br = brotli(bytes)
+    fs.writeFileSync(path.join(stage, `${NAME}_bg.wasm.br`), br)
+    log(`build: wasm ${before} B from wasm-bindgen -> ${bytes.length} B optimized -> ${br.length} B brotli`)
+
+    if (!fs.existsSync(JS_DIR)) fail('js/ is missing')
+    copyDir(JS_DIR, stage)
+    fs.writeFileSync(path.join(stage, 'text-encoding.js'), vendorTextEncoding())
+    for (const need of ['index.js', 'loader.js', 'polyfill.js']) {
+      if (!fs.existsSync(path.join(stage, need))) fail(`js/${need} is missing; dist/ needs it`)
+    }
+    if (!fs.existsSync(path.join(stage, 'index.d.ts'))) log('build: WARNING js/index.d.ts is missing; dist/ ships no TypeScript declarations')
+
+    await smokeCheck(stage)
+
+    // Swap dist/ in one rename, so a concurrent reader never sees half a package.
+    const old = `${DIST}.old-${process.pid}`
+    if (fs.existsSync(DIST)) fs.renameSync(DIST, old)
+    fs.chmodSync(stage, 0o755) // mkdtemp makes it 0700
+    fs.renameSync(stage, DIST)
+    fs.rmSync(old, { recursive: true, force: true })
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    fs.rmSync(stage, { recursive: true, force: true })
+  }
+  log(`build: dist/ written in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+module.exports = { build }
+
+if (require.main === module) main(() => build(process.argv.slice(2)))
