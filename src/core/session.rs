@@ -55,7 +55,6 @@ struct Pending {
 }
 
 /// The session state machine and its waiting queue. See the module guide for the drive loop.
-#[derive(Debug)]
 pub struct Core {
     config: Config,
     /// Origins whose URLs get the token.
@@ -74,6 +73,19 @@ pub struct Core {
     pending: BTreeMap<RequestId, Pending>,
     /// Those of `pending` waiting for a token, in arrival order.
     queue: VecDeque<RequestId>,
+}
+
+// Hand-written so that no token (queued `Send`/`Persist` commands) reaches a log line.
+impl core::fmt::Debug for Core {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Core")
+            .field("state", &self.state)
+            .field("generation", &self.generation)
+            .field("pending", &self.pending.len())
+            .field("waiting", &self.queue.len())
+            .field("commands", &self.commands.len())
+            .finish()
+    }
 }
 
 fn resolve_endpoint(config: &Config, u: &Option<String>) -> Option<String> {
