@@ -83,7 +83,7 @@ function wxLike(p, name) {
     envVersion: function () {
       var v = envFromAccountInfo(p)
       if (v) return v
-      if (name === 'tt' && isFn(p.getEnvInfoSync)) {
+      if (isFn(p.getEnvInfoSync)) {
         // Douyin: { microapp: { envType: 'development' | 'preview' | 'production' } }
         try {
           var t = p.getEnvInfoSync().microapp.envType
