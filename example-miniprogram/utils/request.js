@@ -23,6 +23,8 @@ if (config.envelope) {
 
 const client = createClient(options)
 
+// Request ids are unique across launches: <launch>-<page>-<n>.
+const launch = Date.now().toString(36)
 let seq = 0
 
 // Request helpers bound to a page: every request says which page sent it (X-Page) and carries
@@ -31,7 +33,7 @@ function api (page) {
   const route = (page && page.route) || 'app'
   function request (opts) {
     seq += 1
-    const header = Object.assign({ 'X-Page': route, 'X-Request-Id': `${route.split('/').pop()}-${seq}` }, opts.header)
+    const header = Object.assign({ 'X-Page': route, 'X-Request-Id': `${launch}-${route.split('/').pop()}-${seq}` }, opts.header)
     return client.request(Object.assign({}, opts, { header }))
   }
   return {
