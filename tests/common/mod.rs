@@ -27,6 +27,8 @@ pub enum AuthMode {
     Transport,
     /// Never answer.
     Hang,
+    /// Issue tokens like `Ok`, but after this many ms (maybe past the timeout).
+    Slow(u64),
 }
 
 /// How `platform.login` answers.
@@ -152,6 +154,8 @@ impl Server {
     }
 }
 
+const SLOW: &str = "slow:";
+
 /// The persisted session format of the core.
 pub fn session_json(access: &str, refresh: Option<&str>, expires_at: Option<u64>, lifetime: Option<u64>) -> String {
     let q = |s: Option<&str>| s.map_or("null".to_string(), |s| format!("\"{s}\""));
@@ -244,6 +248,8 @@ pub struct Sim {
     known_token: Option<String>,
     origins: Vec<String>,
     pub violations: Vec<String>,
+    /// A `'loginRequired'` fired and nothing (a login, refresh or setSession) happened since.
+    login_required_fired: bool,
     /// Every token the server issued or the test installed.
     pub secrets: BTreeSet<String>,
     pub max_steps: usize,
@@ -274,6 +280,7 @@ impl Sim {
             known_token: None,
             origins,
             violations: Vec::new(),
+            login_required_fired: false,
             secrets: BTreeSet::new(),
             max_steps: 1_000_000,
         }
@@ -321,6 +328,7 @@ impl Sim {
                 }
             }
             Input::SetSession(s) => {
+                self.login_required_fired = false;
                 self.secrets.insert(s.access_token.clone());
                 if let Some(r) = &s.refresh_token {
                     self.secrets.insert(r.clone());
@@ -443,11 +451,29 @@ impl Sim {
                 }
                 self.log.settles.entry(id.0).or_default().push(SettleRec { t: now, result, with_response });
             }
-            Command::Emit(e) => self.log.events.push((now, e)),
+            Command::Emit(e) => {
+                if matches!(e, Event::LoginRequired { .. }) {
+                    if self.login_required_fired {
+                        self.violation(format!("t={now} 'loginRequired' fired twice in one episode"));
+                    }
+                    self.login_required_fired = true;
+                }
+                self.log.events.push((now, e))
+            }
         }
     }
 
     fn open_auth(&mut self, call: AuthCallId, kind: AuthKind, input_index: usize) {
+        self.login_required_fired = false;
+        self.check_open = false; // a checkSession that never answered was given up on
+        // Rule 8: an auth call is issued by the input that needs it (a request, a
+        // rejection, storage, checkSession, a rejected refresh, login()), never later by
+        // something unrelated such as an abort or a logout.
+        let cause = self.log.inputs.get(input_index).map(|i| i.1.clone()).unwrap_or_default();
+        let allowed = ["Submit", "Response", "Login", "Stored", "CheckSession", "AuthReply", "Timeout"];
+        if !allowed.iter().any(|a| cause.starts_with(a)) {
+            self.violation(format!("{kind:?} issued while handling {cause}"));
+        }
         if let Some(other) = self.auth_open {
             self.violation(format!("t={} {kind:?} {call:?} while {other:?} is in flight", self.now));
         }
@@ -481,8 +507,17 @@ impl Sim {
             }
             Ev::AuthPost { call, kind, secret } => {
                 let mode = if kind == AuthKind::PostLogin { self.server.login.clone() } else { self.server.refresh.clone() };
+                let (mode, secret) = match secret.strip_prefix(SLOW) {
+                    Some(rest) => (AuthMode::Ok, rest.to_string()),
+                    None => (mode, secret),
+                };
+                if let AuthMode::Slow(ms) = mode {
+                    // Answer later, like `Ok` (maybe after the core gave up on the call).
+                    self.schedule(now + ms, Ev::AuthPost { call, kind, secret: format!("{SLOW}{secret}") });
+                    return;
+                }
                 let reply = match mode {
-                    AuthMode::Hang => return,
+                    AuthMode::Hang | AuthMode::Slow(_) => return,
                     AuthMode::Transport => AuthReply::Transport { message: "request:fail".into() },
                     AuthMode::NoToken => AuthReply::Http { status: 200, body: "{\"ok\":true}".into() },
                     AuthMode::Status(s, b) => AuthReply::Http { status: s, body: b },
@@ -565,6 +600,21 @@ impl Sim {
     }
 
     // ---------------------------------------------------------------- conveniences
+
+    /// Feed `input` stamped with an earlier (or any) time than the harness clock.
+    pub fn input_at(&mut self, t: u64, input: Input) {
+        self.log.inputs.push((t, short(&input)));
+        self.core.handle(t, input);
+        self.drain();
+    }
+
+    pub fn stored_was_fed(&self) -> bool {
+        self.stored_fed
+    }
+
+    pub fn submitted_at(&self, id: u32) -> Option<u64> {
+        self.submitted.get(&id).copied()
+    }
 
     pub fn stored(&mut self, v: Option<String>) {
         self.input(Input::Stored(v));

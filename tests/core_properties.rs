@@ -1,0 +1,331 @@
+//! Property tests: random configurations, random sequences of events and random
+//! interleavings (per-message latencies, hanging and late replies, aborts, logouts,
+//! setSession, server-side revocation, mode switches, spurious and backwards timeouts)
+//! drive the core through the harness of `tests/common`, which checks at every step:
+//!
+//! * never two login/refresh calls in flight;
+//! * no request is sent with a token while a login/refresh call is in flight;
+//! * every token sent is the newest one the core knew (the last persisted);
+//! * tokens go only to allowed origins; the refresh call never carries the access token;
+//! * a request waiting for a token always has a call (or storage/checkSession) to wait
+//!   for, and login/refresh calls are issued by the input that needs them (rule 8);
+//! * each request is sent at most twice (replayed at most once);
+//! * no token appears in any error;
+//! * `'loginRequired'` fires once per episode;
+//!
+//! and at the end: every request settled exactly once, within the rule 7 bound.
+//!
+//! 10,000 cases for the main property, plus parser/URL/config fuzzing.
+
+mod common;
+
+use common::{AuthMode, Fault, PlatformMode, Sim};
+use proptest::prelude::*;
+use tokengate::core::{
+    json, url, AuthCallId, AuthReply, Config, Envelope, Error, Input, Reply, RequestId, Submit,
+};
+
+#[derive(Debug, Clone)]
+struct Setup {
+    login: bool,
+    refresh: bool,
+    check_session: u8, // 0: off, 1: ok, 2: fails, 3: hangs
+    envelope: bool,
+    session_ended_403: bool,
+    leeway_s: u64,
+    timeout: u64,
+    /// 0 none, 1 valid, 2 garbage, 3 expired with refresh, 4 valid without refresh
+    stored: u8,
+    stored_late: bool,
+    expires_in: Option<u64>,
+    latency: u64,
+    auth_latency: u64,
+    rotate: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Submit { auth: bool, foreign: bool, timeout: Option<u64>, latency: u64, fault: u8 },
+    Advance(u64),
+    Abort(usize),
+    Login,
+    SetSession(Option<u64>),
+    Logout,
+    Revoke,
+    RefreshMode(u8),
+    LoginMode(u8),
+    Platform(u8),
+    Stored,
+    SpuriousTimeout(u64),
+    Junk(u8, u32),
+}
+
+fn setup() -> impl Strategy<Value = Setup> {
+    (
+        (prop::bool::weighted(0.85), prop::bool::weighted(0.85), 0u8..4, any::<bool>(), prop::bool::weighted(0.3)),
+        (0u64..120, 500u64..20_000, 0u8..5, prop::bool::weighted(0.2)),
+        (prop::option::weighted(0.8, 0u64..4000), 0u64..3000, 0u64..3000, any::<bool>()),
+    )
+        .prop_map(|((login, refresh, cs, envelope, se), (leeway_s, timeout, stored, stored_late), (expires_in, latency, auth_latency, rotate))| Setup {
+            login,
+            refresh,
+            check_session: if cs == 3 && rotate { 0 } else { cs },
+            envelope,
+            session_ended_403: se,
+            leeway_s,
+            timeout,
+            stored,
+            stored_late,
+            expires_in,
+            latency,
+            auth_latency,
+            rotate,
+        })
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (prop::bool::weighted(0.9), prop::bool::weighted(0.1), prop::option::weighted(0.2, 0u64..30_000), 0u64..25_000, 0u8..16)
+            .prop_map(|(auth, foreign, timeout, latency, fault)| Op::Submit { auth, foreign, timeout, latency, fault }),
+        6 => (0u64..40_000).prop_map(Op::Advance),
+        2 => (0usize..64).prop_map(Op::Abort),
+        1 => Just(Op::Login),
+        1 => prop::option::of(0u64..4000).prop_map(Op::SetSession),
+        1 => Just(Op::Logout),
+        2 => Just(Op::Revoke),
+        2 => (0u8..8).prop_map(Op::RefreshMode),
+        2 => (0u8..7).prop_map(Op::LoginMode),
+        1 => (0u8..3).prop_map(Op::Platform),
+        1 => Just(Op::Stored),
+        1 => (0u64..100_000).prop_map(Op::SpuriousTimeout),
+        1 => (0u8..5, any::<u32>()).prop_map(|(k, n)| Op::Junk(k, n)),
+    ]
+}
+
+fn auth_mode(k: u8) -> AuthMode {
+    match k {
+        0 | 1 => AuthMode::Ok,
+        2 => AuthMode::Status(401, "{}".into()),
+        3 => AuthMode::Status(500, "oops".into()),
+        4 => AuthMode::NoToken,
+        5 => AuthMode::Transport,
+        6 => AuthMode::Hang,
+        _ => AuthMode::Slow(25_000),
+    }
+}
+
+fn build(setup: &Setup) -> Sim {
+    let mut c = Sim::config();
+    if !setup.login {
+        c.login_url = None;
+    }
+    if !setup.refresh {
+        c.refresh_url = None;
+    }
+    c.check_session = setup.check_session != 0;
+    if setup.envelope {
+        c.envelope = Some(Envelope { code_path: "code".into(), success: vec!["0".into()] });
+        c.expired_codes = vec!["40101".into()];
+    }
+    if setup.session_ended_403 {
+        c.login_required_status = vec![403];
+    }
+    c.refresh_leeway_ms = setup.leeway_s * 1000;
+    c.timeout_ms = setup.timeout;
+    let mut s = Sim::new(c);
+    s.server.latency = setup.latency;
+    s.server.auth_latency = setup.auth_latency;
+    s.server.expires_in = setup.expires_in;
+    s.server.rotate = setup.rotate;
+    s.server.check_session = match setup.check_session {
+        2 => Some(false),
+        3 => None,
+        _ => Some(true),
+    };
+    if setup.envelope {
+        s.server.ok_code = Some("0".into());
+        if setup.rotate {
+            s.server.reject = (200, Some("40101".into()));
+        }
+    }
+    s.max_steps = 200_000;
+    s
+}
+
+fn feed_stored(s: &mut Sim, setup: &Setup) {
+    if s.stored_was_fed() {
+        return;
+    }
+    match setup.stored {
+        1 => s.stored_session(setup.expires_in, true),
+        2 => s.stored(Some("{\"accessToken\":".into())),
+        3 => {
+            s.stored_session(Some(1), true);
+        }
+        4 => s.stored_session(setup.expires_in, false),
+        _ => s.stored(None),
+    }
+}
+
+fn run_case(setup: &Setup, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut s = build(setup);
+    if !setup.stored_late {
+        feed_stored(&mut s, setup);
+    }
+    let mut ids: Vec<u32> = Vec::new();
+    let mut next_id = 1u32;
+    let mut stored_at = if setup.stored_late { None } else { Some(s.now) };
+    let mut n_sessions = 0u32;
+    for op in ops {
+        match op {
+            Op::Submit { auth, foreign, timeout, latency, fault } => {
+                let id = next_id;
+                next_id += 1;
+                ids.push(id);
+                s.server.latency_of.insert(id, *latency);
+                let f = match fault {
+                    0 => Some(Fault::Status(500, None)),
+                    1 => Some(Fault::Status(403, None)),
+                    2 => Some(Fault::Status(401, None)),
+                    3 => Some(Fault::Status(200, Some("9".into()))),
+                    4 => Some(Fault::Transport),
+                    5 => Some(Fault::Hang),
+                    _ => None,
+                };
+                if let Some(f) = f {
+                    s.server.faults.insert(id, f);
+                }
+                let url = if *foreign { "https://other.test/x" } else { "/api/x" };
+                s.input(Input::Submit(Submit { id: RequestId(id), url: url.into(), auth: *auth, timeout_ms: *timeout }));
+            }
+            Op::Advance(ms) => s.advance(*ms),
+            Op::Abort(i) => {
+                if !ids.is_empty() {
+                    let id = ids[i % ids.len()];
+                    s.abort(id);
+                }
+            }
+            Op::Login => {
+                let id = next_id;
+                next_id += 1;
+                s.login(id);
+            }
+            Op::SetSession(exp) => {
+                n_sessions += 1;
+                let a = format!("acc-secret-set{n_sessions}");
+                let r = format!("ref-secret-set{n_sessions}");
+                s.set_session(&a, Some(&r), exp.map(|e| e as f64));
+            }
+            Op::Logout => s.logout(),
+            Op::Revoke => s.server.revoke_access(),
+            Op::RefreshMode(k) => s.server.refresh = auth_mode(*k),
+            Op::LoginMode(k) => s.server.login = auth_mode(*k),
+            Op::Platform(k) => {
+                s.server.platform_login = match k {
+                    0 => PlatformMode::Ok,
+                    1 => PlatformMode::Fail,
+                    _ => PlatformMode::Hang,
+                }
+            }
+            Op::Stored => {
+                if !s.stored_was_fed() {
+                    stored_at = Some(s.now);
+                }
+                feed_stored(&mut s, setup);
+            }
+            Op::SpuriousTimeout(back) => {
+                let t = s.now.saturating_sub(*back);
+                s.input_at(t, Input::Timeout);
+            }
+            Op::Junk(k, n) => {
+                // Inputs about ids/calls the core never issued: must be ignored.
+                let far = 1_000_000 + (*n % 1000);
+                let input = match k {
+                    0 => Input::Response { id: RequestId(far), reply: Reply::Http { status: 401, code: None } },
+                    1 => Input::AuthReply {
+                        call: AuthCallId(far),
+                        reply: AuthReply::Http { status: 200, body: "{\"accessToken\":\"acc-secret-junk\"}".into() },
+                    },
+                    2 => Input::PlatformLogin { call: AuthCallId(far), result: Ok("x".into()) },
+                    3 => Input::Abort { id: RequestId(far) },
+                    // A second `Stored` (only once storage was read: the first one is real).
+                    _ if s.stored_was_fed() => Input::Stored(Some("{}".into())),
+                    _ => Input::Abort { id: RequestId(far) },
+                };
+                s.input(input);
+            }
+        }
+        prop_assert!(s.violations.is_empty(), "violations after {:?}: {:#?}\ninputs: {:#?}", op, s.violations, s.log.inputs);
+    }
+    if !s.stored_was_fed() {
+        stored_at = Some(s.now);
+        feed_stored(&mut s, setup);
+    }
+    s.run();
+    prop_assert!(s.violations.is_empty(), "violations: {:#?}\ninputs: {:#?}", s.violations, s.log.inputs);
+    prop_assert!(s.unsettled().is_empty(), "never settled: {:?}\ninputs: {:#?}", s.unsettled(), s.log.inputs);
+    // Every promise settles exactly once (rule 7), within its own timeout twice (send and
+    // replay) plus checkSession, refresh and login, each bounded by `timeout`.
+    let stored_at = stored_at.unwrap_or(0);
+    for (id, settles) in &s.log.settles {
+        prop_assert_eq!(settles.len(), 1, "request {} settled {} times", id, settles.len());
+        let st = &settles[0];
+        if let Some(at) = s.submitted_at(*id) {
+            let from = at.max(stored_at);
+            let own = 30_000u64.max(setup.timeout);
+            let bound = from + 2 * own + 4 * setup.timeout + 10;
+            prop_assert!(st.t <= bound, "request {} settled at {} > bound {}", id, st.t, bound);
+        }
+        if let Err(e) = &st.result {
+            let text = format!("{e:?}");
+            prop_assert!(!text.contains("secret"), "token in error {}", text);
+            if matches!(e, Error::Aborted | Error::Timeout | Error::LoginRequired { .. } | Error::Config { .. } | Error::Network { .. }) {
+                if !matches!(e, Error::LoginRequired { .. }) {
+                    prop_assert!(!st.with_response, "{:?} claims a response", e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sessions_keep_the_rules(setup in setup(), ops in prop::collection::vec(op(), 0..40)) {
+        run_case(&setup, &ops)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_parser_never_panics(text in ".{0,64}", bytes in prop::collection::vec(prop::sample::select(&b"{}[]\",:\\u0123456789eE.-+ tfnrlsa"[..]), 0..64)) {
+        let _ = json::parse(&text);
+        let s: String = bytes.iter().map(|b| *b as char).collect();
+        if let Some(v) = json::parse(&s) {
+            let _ = v.path("a.b");
+        }
+    }
+
+    #[test]
+    fn json_strings_round_trip(s in "\\PC{0,32}") {
+        let mut out = String::new();
+        json::write_string(&mut out, &s);
+        prop_assert_eq!(json::parse(&out), Some(json::Value::String(s)));
+    }
+
+    #[test]
+    fn urls_and_config_never_panic(base in "(https?://)?[a-zA-Z0-9.:\\[\\]@/]{0,20}", u in "[a-zA-Z0-9.:/?#]{0,20}") {
+        let _ = url::join(&base, &u);
+        let _ = url::origin(&base);
+        let mut text = String::from("{\"baseURL\":");
+        json::write_string(&mut text, &base);
+        text.push_str(",\"login\":{\"url\":");
+        json::write_string(&mut text, &u);
+        text.push_str("}}");
+        let _ = Config::from_json(&text);
+    }
+}
