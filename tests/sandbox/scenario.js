@@ -130,6 +130,17 @@ function concurrentExpired(tokengate, fake, report) {
   for (var i = 0; i < N; i++) calls.push(client.get('/items/' + i))
   Promise.all(calls).then(function (bodies) {
     clearTimeout(guard)
+    try {
+      verify(bodies)
+    } catch (e) {
+      finish(e)
+    }
+  }, function (err) {
+    clearTimeout(guard)
+    finish(new Error('a request rejected: ' + (err && (err.code + ' ' + err.message)) + '; stats: ' + JSON.stringify(fake.stats)))
+  })
+
+  function verify(bodies) {
     var s = fake.stats
     var problems = []
     if (s.refresh !== 1) problems.push('expected exactly 1 refresh call, saw ' + s.refresh)
@@ -152,10 +163,7 @@ function concurrentExpired(tokengate, fake, report) {
     if (!info || info.loggedIn !== true) problems.push('session() is ' + JSON.stringify(info))
     if (problems.length) finish(new Error(problems.join('; ')))
     else finish(null, N + ' concurrent requests, ' + s.refresh + ' refresh call, 0 logins, all resolved')
-  }, function (err) {
-    clearTimeout(guard)
-    finish(new Error('a request rejected: ' + (err && (err.code + ' ' + err.message)) + '; stats: ' + JSON.stringify(fake.stats)))
-  })
+  }
 }
 
 module.exports = { makeWx: makeWx, concurrentExpired: concurrentExpired, BASE: BASE, STORAGE_KEY: STORAGE_KEY }
