@@ -5,7 +5,9 @@
 //   summary: requests=<n> ok=<n> failed=<n> refreshes=<n> logins=<n> hung=<n>
 // Exit status 0 only when every expectation of the script held.
 //
-//   node example-miniprogram/demo/run.js [--envelope] [--access-ttl SECONDS]
+//   node example-miniprogram/demo/run.js [--envelope] [--access-ttl SECONDS] [--storage FILE]
+// --envelope: the server wraps bodies as { code, message, data } and the app is configured for it.
+// --storage: where wx storage persists (default demo/.data/storage.json; emptied at start).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -17,9 +19,13 @@ const STORAGE = path.join(__dirname, '.data', 'storage.json')
 const WATCHDOG_MS = 90000
 
 function parseArgs (argv) {
-  const o = { envelope: false, accessTtl: 4000 }
+  const o = { envelope: false, accessTtl: 4000, storage: STORAGE }
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--envelope') o.envelope = true
+    else if (argv[i] === '--storage') {
+      o.storage = path.resolve(String(argv[++i] || ''))
+      if (!argv[i]) throw new Error('--storage wants a file path')
+    }
     else if (argv[i] === '--access-ttl') {
       o.accessTtl = Math.round(Number(argv[++i]) * 1000)
       if (!(o.accessTtl >= 2000 && o.accessTtl <= 60000)) throw new Error('--access-ttl wants 2..60 seconds')
@@ -57,7 +63,7 @@ async function main () {
   const { createAuthServer } = require('../server')
   const { runDemo } = require('./script')
   // A fresh install: no stored session (step 6 of the script shows the storage surviving a relaunch).
-  fs.rmSync(STORAGE, { force: true })
+  fs.rmSync(args.storage, { force: true })
 
   const server = createAuthServer({ accessTtl: args.accessTtl, refreshTtl: 60000, envelope: args.envelope })
   await server.listen(0)
@@ -89,7 +95,7 @@ async function main () {
   try {
     const { summary, failures } = await runDemo({
       server,
-      storageFile: STORAGE,
+      storageFile: args.storage,
       loadTokengate: () => require(DIST),
       envelope: args.envelope,
       accessTtl: args.accessTtl,

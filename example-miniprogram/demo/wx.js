@@ -140,6 +140,7 @@ function createWx (o) {
     }
 
     job.start = (release) => {
+      job.release = release
       wire.startedAt = Date.now()
       const h = Object.assign({}, header)
       if (body) h['content-length'] = body.length
@@ -173,7 +174,9 @@ function createWx (o) {
       abort () {
         if (finished) return
         job.aborted = true
-        if (req) { req.destroy(); finish(false, { errMsg: 'request:fail abort' }) } else finish(false, { errMsg: 'request:fail abort' })
+        // A queued one never took a slot; one on the wire gives its slot back.
+        finish(false, { errMsg: 'request:fail abort' }, job.release)
+        if (req) req.destroy()
       },
       onHeadersReceived () {},
       offHeadersReceived () {},
