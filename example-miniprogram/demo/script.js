@@ -304,6 +304,8 @@ async function runDemo (o) {
     const r = await postJSON(`${server.url}/auth/refresh`, { refreshToken: stolen })
     line('attacker', 'POST /auth/refresh', r.status, label(stolen), `${errorName(r.body)} -> the server revokes the family`)
     expect(errorName(r.body) === 'refresh_reused', `step 3: the reused refresh token should be detected (got ${errorName(r.body) || r.status})`)
+    const left = client.session().expiresAt - Date.now()
+    mark('-', `the current access token has ${left}ms left: inside the leeway, so the next request refreshes first`)
     rt.fire('onItemTap', { currentTarget: { dataset: { id: 3 } }, __label: 'item 3' })
     await quiet(12000)
     rt.fire('onLike')

@@ -43,4 +43,12 @@ function api (page) {
   }
 }
 
-module.exports = { client, api, config }
+// Promise.allSettled is missing on older base libraries / iOS engines.
+function settleAll (promises) {
+  return Promise.all(promises.map((p) => Promise.resolve(p).then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason) => ({ status: 'rejected', reason })
+  )))
+}
+
+module.exports = { client, api, config, settleAll }

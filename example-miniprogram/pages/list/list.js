@@ -1,4 +1,4 @@
-const { api } = require('../../utils/request')
+const { api, settleAll } = require('../../utils/request')
 
 function describe (err) {
   return err && err.code === 'LOGIN_REQUIRED' ? 'Please log in.' : `Request failed (${err && err.code}).`
@@ -36,7 +36,7 @@ Page({
   load () {
     const http = api(this)
     this.setData({ loading: true, error: '' })
-    return Promise.allSettled([
+    return settleAll([
       http.get('/api/profile').then((profile) => this.setData({ profile })),
       http.get('/api/items').then((r) => this.setData({ items: r.items })),
       http.get('/public/notice', null, { auth: false }).then((r) => this.setData({ notice: r.notice })),
@@ -52,7 +52,7 @@ Page({
   onRefreshStock () {
     const http = api(this)
     const ids = this.data.items.map((it) => it.id)
-    return Promise.allSettled(ids.map((id) =>
+    return settleAll(ids.map((id) =>
       http.get(`/api/items/${id}/stock`).then((r) => this.setData({ [`stock.${id}`]: r.stock }))
     )).then((results) => {
       const failed = results.find((r) => r.status === 'rejected')
