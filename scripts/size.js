@@ -1,0 +1,50 @@
+'use strict'
+// npm run size: raw and brotli bytes of every file in dist/, and the totals.
+// "mini-program" is what a mini-program needs at run time: the JS and the .wasm.br (the plain
+// .wasm is the fallback for base libraries older than 2.14.0 and what Node reads; a project
+// can leave it out of its upload with packOptions.ignore). The .d.ts is not shipped to devices.
+const fs = require('fs')
+const path = require('path')
+const zlib = require('zlib')
+const { ROOT, fail, main } = require('./lib')
+
+const DIST = path.join(ROOT, 'dist')
+
+function brotliSize(buf) {
+  return zlib.brotliCompressSync(buf, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
+    },
+  }).length
+}
+
+function files(dir, base = '') {
+  const out = []
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = base ? `${base}/${ent.name}` : ent.name
+    if (ent.isDirectory()) out.push(...files(path.join(dir, ent.name), rel))
+    else out.push(rel)
+  }
+  return out.sort()
+}
+
+function size() {
+  if (!fs.existsSync(path.join(DIST, 'index.js'))) fail('dist/ is not built: run `npm run build`')
+  const rows = files(DIST).map((rel) => {
+    const buf = fs.readFileSync(path.join(DIST, rel))
+    const already = /\.br$/.test(rel)
+    const role = /\.d\.ts$/.test(rel) ? 'types' : /\.wasm$/.test(rel) ? 'fallback/Node' : 'mini-program'
+    return { rel, raw: buf.length, br: already ? buf.length : brotliSize(buf), role }
+  })
+  const w = Math.max(...rows.map((r) => r.rel.length), 'total (mini-program: JS + .wasm.br)'.length)
+  const line = (a, b, c, d) => `${a.padEnd(w)}  ${String(b).padStart(9)}  ${String(c).padStart(9)}  ${d}`
+  console.log(line('file', 'raw B', 'brotli B', 'role'))
+  for (const r of rows) console.log(line(r.rel, r.raw, r.br, r.role))
+  const sum = (list, k) => list.reduce((n, r) => n + r[k], 0)
+  const mp = rows.filter((r) => r.role === 'mini-program')
+  console.log(line('total (mini-program: JS + .wasm.br)', sum(mp, 'raw'), sum(mp, 'br'), `${mp.length} files`))
+  console.log(line('total (everything in dist/)', sum(rows, 'raw'), sum(rows, 'br'), `${rows.length} files`))
+}
+
+if (require.main === module) main(size)

@@ -1,0 +1,128 @@
+'use strict'
+// npm test: installs what is missing (scripts/setup.js), builds dist/, runs every test layer,
+// prints each runner's own output (and so its summary line) and a table at the end; exits
+// non-zero when any layer fails. Every layer runs even after an earlier one failed, except
+// those that need dist/ when the build failed.
+//
+//   npm test                       all layers
+//   npm test -- cargo sandbox      only the named layers (the build runs when one needs dist/)
+//
+// Layers: pipeline (scripts/tests), cargo (native core), wasm (wasm-pack test --node, when
+// tests/wasm_*.rs exist), js (node --test tests/js), sandbox (mini-program vm), jsc
+// (JavaScriptCore, JIT off).
+const fs = require('fs')
+const path = require('path')
+const { spawnSync } = require('child_process')
+const { ROOT, log, fail, main } = require('./lib')
+const setup = require('./setup')
+const { build } = require('./build')
+
+const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'sandbox', 'jsc']
+const NEEDS_DIST = new Set(['js', 'sandbox', 'jsc'])
+
+function listTests(dir, re) {
+  const abs = path.join(ROOT, dir)
+  if (!fs.existsSync(abs)) return []
+  return fs.readdirSync(abs).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f))
+}
+
+function exec(cmd, args, env) {
+  process.stdout.write(`[tokengate] $ ${[cmd, ...args].join(' ')}\n`)
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: env || process.env })
+  if (r.error) return { ok: false, note: `could not run ${cmd}: ${r.error.message}` }
+  return { ok: r.status === 0, note: r.status === 0 ? '' : `exit ${r.status === null ? r.signal : r.status}` }
+}
+
+function nodeTest(files) {
+  // Node's own runner: spec report on a terminal, TAP otherwise; both close with pass/fail counts.
+  return exec(process.execPath, ['--test', ...files])
+}
+
+const RUN = {
+  pipeline() {
+    const files = listTests('scripts/tests', /\.test\.js$/)
+    if (!files.length) return { skip: 'no scripts/tests/*.test.js' }
+    return nodeTest(files)
+  },
+  cargo() {
+    // Native build of the core with the default cargo (rustup's), no wasm flags.
+    return exec('cargo', ['test'])
+  },
+  wasm(ctx) {
+    const files = listTests('tests', /^wasm_.*\.rs$/)
+    if (!files.length) return { skip: 'no tests/wasm_*.rs yet' }
+    setup.ensure(['wasm-pack'])
+    return exec('wasm-pack', ['test', '--node', '--mode', 'no-install'], ctx.toolchain.env)
+  },
+  js() {
+    const files = listTests('tests/js', /\.test\.js$/)
+    if (!files.length) return { skip: 'no tests/js/*.test.js' }
+    return nodeTest(files)
+  },
+  sandbox() {
+    return nodeTest(listTests('tests/sandbox', /\.test\.js$/))
+  },
+  jsc() {
+    return exec(process.execPath, [path.join('tests', 'jsc', 'run.js')])
+  },
+}
+
+async function test(argv) {
+  const only = argv.filter((a) => !a.startsWith('-'))
+  const bad = only.filter((l) => !LAYERS.includes(l))
+  if (bad.length) fail(`unknown layer(s) ${bad.join(', ')}; layers: ${LAYERS.join(', ')}`)
+  const layers = only.length ? LAYERS.filter((l) => only.includes(l)) : LAYERS
+  const t0 = Date.now()
+  const results = []
+
+  const parts = ['node', 'rust', 'wabt', 'wasm-bindgen']
+  if (layers.includes('jsc')) parts.push('jsc')
+  if (layers.includes('wasm') && listTests('tests', /^wasm_.*\.rs$/).length) parts.push('wasm-pack')
+  const ctx = setup.ensure(parts)
+
+  let built = true
+  if (layers.some((l) => NEEDS_DIST.has(l))) {
+    process.stdout.write('\n[tokengate] ==> build\n')
+    const t = Date.now()
+    try {
+      await build([])
+      results.push({ layer: 'build', status: 'ok', secs: (Date.now() - t) / 1000 })
+    } catch (e) {
+      built = false
+      process.stderr.write(`[tokengate] build FAILED: ${e.message}\n`)
+      results.push({ layer: 'build', status: 'FAILED', secs: (Date.now() - t) / 1000, note: e.message.split('\n')[0] })
+    }
+  }
+
+  for (const layer of layers) {
+    process.stdout.write(`\n[tokengate] ==> ${layer}\n`)
+    const t = Date.now()
+    let r
+    if (NEEDS_DIST.has(layer) && !built) r = { ok: false, note: 'not run: the build failed' }
+    else {
+      try {
+        r = RUN[layer](ctx)
+      } catch (e) {
+        r = { ok: false, note: e.message.split('\n')[0] }
+      }
+    }
+    const status = r.skip ? 'skipped' : r.ok ? 'ok' : 'FAILED'
+    if (r.skip) process.stdout.write(`[tokengate] ${layer}: skipped (${r.skip})\n`)
+    results.push({ layer, status, secs: (Date.now() - t) / 1000, note: r.skip || r.note || '' })
+  }
+
+  const failed = results.filter((r) => r.status === 'FAILED')
+  process.stdout.write('\n[tokengate] test layers:\n')
+  for (const r of results) {
+    process.stdout.write(`  ${r.layer.padEnd(9)} ${r.status.padEnd(8)} ${r.secs.toFixed(1).padStart(6)} s  ${r.note || ''}\n`)
+  }
+  const total = ((Date.now() - t0) / 1000).toFixed(1)
+  if (failed.length) {
+    log(`npm test FAILED: ${failed.map((r) => r.layer).join(', ')} (${total} s)`)
+    return 1
+  }
+  log(`npm test passed: ${results.filter((r) => r.status === 'ok').length} layers ok, ${results.filter((r) => r.status === 'skipped').length} skipped (${total} s)`)
+  return 0
+}
+
+if (require.main === module) main(() => test(process.argv.slice(2)))
