@@ -102,6 +102,7 @@ async function runDemo (o) {
     const err = errorName(w.resBody) || (w.errMsg ? w.errMsg : '')
     if (p === '/auth/login') {
       counts.logins++
+      if (w.reqBody && typeof w.reqBody.code === 'string') secrets.add(w.reqBody.code)
       let note = err
       if (set) { const g = register(set); refreshTokenOf.set(g, set.refreshToken); note = `=> ${label(set.accessToken)}` }
       line('-', '[LOGIN] POST /auth/login', status, 'code', `${note}  ${ms}`)
