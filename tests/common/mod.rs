@@ -248,6 +248,10 @@ pub struct Sim {
     known_token: Option<String>,
     origins: Vec<String>,
     pub violations: Vec<String>,
+    /// `(expiresAt, lifetime)` of `known_token`.
+    known_expiry: (Option<u64>, Option<u64>),
+    /// The token each request was last sent with.
+    last_token: HashMap<u32, Option<String>>,
     /// A `'loginRequired'` fired and nothing (a login, refresh or setSession) happened since.
     login_required_fired: bool,
     /// Every token the server issued or the test installed.
@@ -281,6 +285,8 @@ impl Sim {
             origins,
             violations: Vec::new(),
             login_required_fired: false,
+            known_expiry: (None, None),
+            last_token: HashMap::new(),
             secrets: BTreeSet::new(),
             max_steps: 1_000_000,
         }
@@ -324,6 +330,7 @@ impl Sim {
                     // What the core may use until it persists something else.
                     if self.known_token.is_none() {
                         self.known_token = v.as_deref().and_then(stored_access);
+                        self.known_expiry = v.as_deref().map_or((None, None), stored_expiry);
                     }
                 }
             }
@@ -386,6 +393,7 @@ impl Sim {
                     }
                 }
                 self.in_flight.insert(id.0);
+                self.last_token.insert(id.0, token.clone());
                 self.log.sends.push(SendRec { t: now, id: id.0, url, token: token.clone(), generation: self.core.generation(), nth });
                 let lat = self.server.latency_of.get(&id.0).copied().unwrap_or(self.server.latency);
                 self.schedule(now + lat, Ev::Response { id: id.0, token });
@@ -427,7 +435,10 @@ impl Sim {
             }
             Command::Persist { value } => {
                 match stored_access(&value) {
-                    Some(a) => self.known_token = Some(a),
+                    Some(a) => {
+                        self.known_token = Some(a);
+                        self.known_expiry = stored_expiry(&value);
+                    }
                     None => self.violation(format!("persisted value the core cannot read back: {value}")),
                 }
                 self.log.persisted.push(value);
@@ -474,11 +485,28 @@ impl Sim {
         if !allowed.iter().any(|a| cause.starts_with(a)) {
             self.violation(format!("{kind:?} issued while handling {cause}"));
         }
+        // Rule 3: a rejection of a request sent with an older token than the current one is
+        // replayed, it does not refresh again (unless the current token is itself due).
+        if kind == AuthKind::PostRefresh && cause.starts_with("Response(") {
+            let id: Option<u32> = cause["Response(".len()..].split(',').next().and_then(|n| n.parse().ok());
+            let sent = id.and_then(|id| self.last_token.get(&id).cloned()).flatten();
+            if let (Some(sent), Some(known)) = (sent, self.known_token.clone()) {
+                if sent != known && !self.known_in_leeway() {
+                    self.violation(format!("t={} a stale rejection ({cause}) started a refresh", self.now));
+                }
+            }
+        }
         if let Some(other) = self.auth_open {
             self.violation(format!("t={} {kind:?} {call:?} while {other:?} is in flight", self.now));
         }
         self.auth_open = Some(call);
         self.log.auth.push(AuthRec { t: self.now, kind, call, input_index });
+    }
+
+    fn known_in_leeway(&self) -> bool {
+        let (Some(at), lifetime) = self.known_expiry else { return false };
+        let leeway = lifetime.map_or(self.config.refresh_leeway_ms, |l| self.config.refresh_leeway_ms.min(l / 2));
+        self.now + leeway >= at
     }
 
     fn deliver(&mut self, ev: Ev) {
@@ -721,6 +749,15 @@ fn stored_access(v: &str) -> Option<String> {
     let end = start + v[start..].find('"')?;
     let a = &v[start..end];
     (!a.is_empty()).then(|| a.to_string())
+}
+
+fn stored_expiry(v: &str) -> (Option<u64>, Option<u64>) {
+    let num = |key: &str| -> Option<u64> {
+        let start = v.find(key)? + key.len();
+        let digits: String = v[start..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits.parse().ok()
+    };
+    (num("\"expiresAt\":"), num("\"lifetime\":"))
 }
 
 fn short(i: &Input) -> String {
