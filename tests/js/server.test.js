@@ -14,14 +14,16 @@ const { parseArgs } = require(path.join(SERVER_DIR, 'cli.js'))
 
 function call (base, method, urlPath, { body, raw, headers, token } = {}) {
   return new Promise((resolve, reject) => {
-    const u = new URL(urlPath, base)
+    const b = new URL(base)
+    // The path goes out exactly as given (no URL normalisation), so odd paths reach the server.
+    const u = { hostname: b.hostname, port: b.port, path: urlPath }
     const h = Object.assign({}, headers)
     let payload = null
     if (raw != null) payload = Buffer.from(raw)
     else if (body !== undefined) { payload = Buffer.from(JSON.stringify(body)); h['Content-Type'] = 'application/json' }
     if (payload) h['Content-Length'] = payload.length
     if (token) h.Authorization = `Bearer ${token}`
-    const req = http.request(u, { method, headers: h, agent: false }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.path, method, headers: h, agent: false }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => {
@@ -63,7 +65,7 @@ test('binds to 127.0.0.1 only', async () => {
 })
 
 test('login: a minted code gives a token set once; reused, unknown and expired codes are refused', async () => {
-  await withServer({ codeTtl: 150 }, async (srv, base) => {
+  await withServer({ codeTtl: 500 }, async (srv, base) => {
     const code = srv.mintCode('u1')
     const r = await call(base, 'POST', '/auth/login', { body: { code } })
     assert.equal(r.status, 200)
@@ -79,7 +81,7 @@ test('login: a minted code gives a token set once; reused, unknown and expired c
     const missing = await call(base, 'POST', '/auth/login', { body: {} })
     assert.equal(missing.status, 400)
     const late = srv.mintCode('u1')
-    await sleep(200)
+    await sleep(550)
     const expired = await call(base, 'POST', '/auth/login', { body: { code: late } })
     assert.equal(expired.status, 401)
     assert.equal(expired.data.error, 'code_expired')
@@ -104,7 +106,7 @@ test('dev code endpoint mints codes the login accepts', async () => {
 })
 
 test('protected routes: missing, unknown and expired tokens get 401; public routes need none', async () => {
-  await withServer({ accessTtl: 200 }, async (srv, base) => {
+  await withServer({ accessTtl: 1000 }, async (srv, base) => {
     const t = await login(srv, base)
     assert.equal((await call(base, 'GET', '/api/items', { token: t.accessToken })).status, 200)
     const item = await call(base, 'GET', '/api/items/3', { token: t.accessToken })
@@ -117,7 +119,7 @@ test('protected routes: missing, unknown and expired tokens get 401; public rout
     const bad = await call(base, 'GET', '/api/items', { token: 'garbage' })
     assert.equal(bad.data.error, 'invalid_token')
     assert.equal((await call(base, 'GET', '/public/notice')).status, 200)
-    await sleep(250)
+    await sleep(1050)
     const exp = await call(base, 'GET', '/api/items', { token: t.accessToken })
     assert.equal(exp.status, 401)
     assert.equal(exp.data.error, 'token_expired')
@@ -316,7 +318,7 @@ test('latency and ?delay= hold a request before its token is judged; admin revok
 })
 
 test('concurrency stats: overlapping login/refresh calls, per family', async () => {
-  await withServer({ faults: { latency: 80 } }, async (srv, base) => {
+  await withServer({ faults: { latency: 250 } }, async (srv, base) => {
     const t = await login(srv, base)
     const u = await login(srv, base)
     await Promise.all([
@@ -346,5 +348,31 @@ test('password login for the login page; logout revokes the family; no token in 
     const all = lines.join('\n')
     assert.ok(lines.length >= 4)
     assert.ok(!all.includes(r.data.accessToken) && !all.includes(r.data.refreshToken))
+  })
+})
+
+test('never crashes: 300 random requests (methods, paths, bodies, headers), then it still serves', async () => {
+  await withServer({ maxBody: 2048 }, async (srv, base) => {
+    let seed = 12345
+    const rnd = (n) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']
+    const paths = ['/auth/login', '/auth/refresh', '/auth/password', '/auth/logout', '/api/items', '/api/items/1',
+      '/api/items/x/like', '/api/echo?delay=abc', '/public/x', '/__dev/code', '/__admin/faults', '/__admin/revoke',
+      '/__stats', '/%zz', '//api//items', '/api/', '/api/items/1/stock?delay=-5']
+    const bodies = ['', '{', 'null', '[]', '"s"', '{"code":123}', '{"refreshToken":{}}', '{"code":"' + 'x'.repeat(300) + '"}',
+      '{"latency":"a","hangRefresh":-1}', '{"username":1,"password":null}', 'x'.repeat(3000), '\u0000\uffff']
+    const jobs = []
+    for (let i = 0; i < 300; i++) {
+      const method = methods[rnd(methods.length)]
+      const headers = {}
+      if (rnd(2)) headers.Authorization = ['Bearer', 'Bearer ', 'Basic x', 'Bearer ' + 'a'.repeat(600), 'bearer x y'][rnd(5)]
+      const raw = method === 'GET' || method === 'HEAD' ? undefined : bodies[rnd(bodies.length)]
+      jobs.push(call(base, method, paths[rnd(paths.length)], { raw, headers }).then((r) => r.status, (e) => e.code))
+    }
+    const statuses = await Promise.all(jobs)
+    assert.ok(statuses.every((s) => typeof s === 'number' && s < 500), `statuses: ${[...new Set(statuses)]}`)
+    assert.equal(srv.stats().serverErrors, 0)
+    assert.equal((await call(base, 'GET', '/health')).status, 200)
+    assert.equal((await login(srv, base)).tokenType, 'Bearer')
   })
 })
