@@ -181,7 +181,7 @@ fn rule5_proactive_refresh_inside_the_leeway() {
     assert_eq!(s.server.rejections, 0);
     assert_eq!(s.refreshes(), 3);
     let first = s.log.auth.iter().find(|a| a.kind == AuthKind::PostRefresh).unwrap();
-    assert!(first.t >= start + 3540_000 && first.t < start + 3600_000, "refreshed inside the leeway");
+    assert!(first.t >= start + 3_540_000 && first.t < start + 3_600_000, "refreshed inside the leeway");
     for i in 0..id {
         assert_eq!(s.result(i), Some(&Ok(())));
     }

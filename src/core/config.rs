@@ -355,7 +355,7 @@ impl Config {
 
     /// Whether `code` (as `String(code)`) is in `list`.
     pub(crate) fn has_code(list: &[String], code: Option<&str>) -> bool {
-        code.map_or(false, |c| list.iter().any(|x| x == c))
+        code.is_some_and(|c| list.iter().any(|x| x == c))
     }
 }
 

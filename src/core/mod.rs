@@ -57,8 +57,8 @@
 //! 9. *Tokens stay put*: a token is attached only to allowed origins; error messages are
 //!    static text; `TokenSet`'s `Debug` hides the tokens; `http:` URLs are refused outside
 //!    develop unless loopback ([`url::check_transport`]).
-//! 10. *Bad storage is not fatal*: anything but a well-formed persisted session is "no
-//!    session".
+//! 10. *Bad storage is not fatal*: anything but a well-formed persisted session is
+//!     "no session".
 
 mod classify;
 pub mod config;

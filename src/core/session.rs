@@ -347,7 +347,7 @@ impl Core {
             State::Valid(t) => {
                 let t = t.clone();
                 let now = self.now;
-                let rejected_now = rejected.map_or(false, |g| g >= t.generation);
+                let rejected_now = rejected.is_some_and(|g| g >= t.generation);
                 let can_refresh = self.can_refresh(&t);
                 if rejected_now || (can_refresh && t.in_leeway(now, self.config.refresh_leeway_ms)) {
                     self.enqueue(id);
@@ -620,7 +620,7 @@ impl Core {
         let expired: Vec<RequestId> = self
             .pending
             .iter()
-            .filter(|(_, p)| p.flight.as_ref().map_or(false, |f| f.deadline <= now))
+            .filter(|(_, p)| p.flight.as_ref().is_some_and(|f| f.deadline <= now))
             .map(|(id, _)| *id)
             .collect();
         for id in expired {

@@ -94,7 +94,7 @@ impl TokenSet {
 
     /// Past its expiry by the clock.
     pub fn expired(&self, now: Millis) -> bool {
-        self.expires_at.map_or(false, |at| now >= at)
+        self.expires_at.is_some_and(|at| now >= at)
     }
 
     /// The persisted form:

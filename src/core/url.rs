@@ -61,7 +61,9 @@ pub fn is_absolute(url: &str) -> bool {
 pub fn parse(url: &str) -> Result<Parsed, Error> {
     let (https, skip) = scheme_len(url).ok_or_else(|| config_error("URL is not absolute http(s)"))?;
     let rest = &url[skip..];
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // A backslash ends the authority too, as WHATWG URL parsing does for http(s): otherwise
+    // `https://evil.com\@api.test` would look like api.test here and go to evil.com.
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
     let mut authority = &rest[..end];
     if let Some(at) = authority.rfind('@') {
         authority = &authority[at + 1..];
@@ -87,7 +89,7 @@ pub fn parse(url: &str) -> Result<Parsed, Error> {
     };
     let host_ok = !host.is_empty()
         && (host.starts_with('[')
-            || host.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'~' | b'%')));
+            || host.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'~')));
     if !host_ok {
         return Err(config_error("malformed URL host"));
     }
@@ -129,7 +131,7 @@ pub fn is_loopback_host(host: &str) -> bool {
     let parts: Vec<&str> = h.split('.').collect();
     parts.len() == 4
         && parts[0] == "127"
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u16>().map_or(false, |n| n <= 255))
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255))
 }
 
 /// Join a request URL to `base`: an absolute URL is used as is; a relative one is appended
@@ -196,7 +198,9 @@ mod tests {
         assert_eq!(origin("https://user:pw@a.com/").unwrap(), "https://a.com");
         assert_eq!(origin("http://[::1]:3000/x").unwrap(), "http://[::1]:3000");
         assert_eq!(origin("https://a.com:/x").unwrap(), "https://a.com");
-        for bad in ["a.com", "https://", "https:///x", "https://a b.com", "https://a.com:99999", "https://a.com:x", "https://[::1", "https://[zz]", "https://[::1]x"] {
+        assert_eq!(origin("https://evil.com\\@api.test/x").unwrap(), "https://evil.com");
+        assert_eq!(origin("https://api.test@evil.com/x").unwrap(), "https://evil.com");
+        for bad in ["a.com", "https://", "https:///x", "https://a b.com", "https://a.com:99999", "https://a.com:x", "https://[::1", "https://[zz]", "https://[::1]x", "https://a%2e.com", "https://a.com\n"] {
             assert!(origin(bad).is_err(), "{bad}");
         }
     }
