@@ -732,4 +732,34 @@ mod tests {
         drain(&mut c);
         assert_eq!(c.poll_timeout(), Some(15_100));
     }
+
+    #[test]
+    fn login_without_a_way_to_log_in_and_empty_set_session() {
+        let mut c = core_with(|c| c.login_url = None);
+        c.handle(0, Input::Stored(None));
+        c.handle(0, Input::Login { id: RequestId(1) });
+        assert_eq!(drain(&mut c), vec![Command::Settle {
+            id: RequestId(1),
+            result: Err(Error::LoginRequired { reason: LoginRequiredReason::LoginDisabled }),
+            with_response: false,
+        }]);
+        c.handle(0, Input::SetSession(NewSession { access_token: String::new(), refresh_token: None, expires_in_secs: None }));
+        assert_eq!(drain(&mut c), vec![]);
+        assert_eq!(c.generation(), 0);
+        c.handle(0, Input::SetSession(NewSession { access_token: "T".into(), refresh_token: None, expires_in_secs: Some(f64::NAN) }));
+        let cmds = drain(&mut c);
+        assert!(matches!(&cmds[0], Command::Persist { value } if value.contains("\"expiresAt\":null")));
+        assert_eq!(c.generation(), 1);
+        assert_eq!(c.session(0), SessionInfo { logged_in: true, expires_at: None });
+    }
+
+    #[test]
+    fn a_second_stored_input_is_ignored() {
+        let mut c = core_with(|_| {});
+        c.handle(0, stored("A", None, None));
+        c.handle(0, stored("B", None, None));
+        c.handle(0, submit(1));
+        assert!(matches!(&drain(&mut c)[0], Command::Send { token: Some(t), .. } if t == "A"));
+        assert_eq!(c.generation(), 1);
+    }
 }
