@@ -37,8 +37,9 @@
 //! 1. *One refresh at a time*: a login or refresh starts only from `Valid` / `NoSession` /
 //!    `LoginRequired`; in `LoggingIn` / `Refreshing` every request needing a token is
 //!    queued (`dispatch`), so a second call cannot be started.
-//! 2. *Requests wait*: the queue is flushed only when a new token set is installed
-//!    (`install`), which sends every waiter with that token, after `Persist`.
+//! 2. *Requests wait*: waiters are sent only when a new token set is installed
+//!    (`install`: `Persist` first, then every waiter with that token), or dispatched again
+//!    when storage/checkSession resolves; a failed call rejects them instead.
 //! 3. *Stale rejections*: a rejection for a generation older than the current one is
 //!    replayed at once (or waits for the call in flight).
 //! 4. *At most one replay*: a request sent twice and rejected again settles
@@ -50,15 +51,26 @@
 //!    (on entering `LoginRequired`).
 //! 7. *Settles exactly once*: a request leaves the pending table only through one
 //!    `settle`, which emits the single [`Command::Settle`]; every request in flight and
-//!    every auth call has a deadline served by [`Core::poll_timeout`].
+//!    every auth call has a deadline served by [`Core::poll_timeout`]; time in the queue
+//!    is bounded by the deadline of the call waited for.
 //! 8. *Auth calls bypass the queue*: [`Command::PostRefresh`], [`Command::PlatformLogin`]
 //!    and [`Command::PostLogin`] are issued directly by the state machine and carry no
 //!    access token.
 //! 9. *Tokens stay put*: a token is attached only to allowed origins; error messages are
-//!    static text; `TokenSet`'s `Debug` hides the tokens; `http:` URLs are refused outside
+//!    static text or the platform's errMsg, never a token or URL; the `Debug` of `Core`
+//!    and of token sets hides the tokens; `http:` URLs are refused outside
 //!    develop unless loopback ([`url::check_transport`]).
 //! 10. *Bad storage is not fatal*: anything but a well-formed persisted session is
 //!     "no session".
+//!
+//! # Modules
+//!
+//! * `session`: [`Core`], the states, the waiting queue and the in-flight table;
+//! * `token`: token sets (generation, leeway, persisted JSON, extraction from a body);
+//! * `classify`: what a business reply or a login/refresh reply means;
+//! * [`config`]: the options (`Config::from_json`, `Config::validate`);
+//! * [`json`]: the strict JSON reader; [`url`]: joining, origins and the `http:` rule;
+//! * [`error`]: the error codes.
 
 mod classify;
 pub mod config;
