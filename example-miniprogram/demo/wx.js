@@ -71,6 +71,7 @@ class FileStorage {
  * @param {(ev) => void} [o.onWire] told about every request on the wire, when it ends
  * @param {object} [o.nav]         { navigateTo, navigateBack, redirectTo, reLaunch }
  * @param {(line: string) => void} [o.note] for toasts and the like
+ * @param {number} [o.maxConcurrent] requests on the wire at once (default 10, as in WeChat)
  */
 function createWx (o) {
   const storage = new FileStorage(o.storageFile)
@@ -78,13 +79,14 @@ function createWx (o) {
   const onWire = o.onWire || (() => {})
   const nav = o.nav || {}
   const note = o.note || (() => {})
+  const maxConcurrent = Number(o.maxConcurrent) > 0 ? Math.floor(Number(o.maxConcurrent)) : MAX_CONCURRENT
   let active = 0
   const queue = []
   let seq = 0
   const faults = { loginFail: false }
 
   function pump () {
-    while (active < MAX_CONCURRENT && queue.length) {
+    while (active < maxConcurrent && queue.length) {
       const job = queue.shift()
       if (job.aborted) continue
       active++

@@ -28,7 +28,15 @@ const DEFAULTS = {
   dev: true,
   users: { demo: 'demo' },
   log: null, // function (line) or null
-  faults: {}
+  faults: {},
+  random: null, // () => number in [0, 1) for latency and injected faults; Math.random when null
+  // Against slow or stuck clients (slowloris): the whole header block must arrive within
+  // headersTimeout, the whole request within requestTimeout, and an idle keep-alive socket is
+  // closed after keepAliveTimeout. Node checks the first two every checkInterval ms.
+  headersTimeout: 10000,
+  requestTimeout: 30000,
+  keepAliveTimeout: 5000,
+  checkInterval: 1000
 }
 
 // Business codes used in envelope mode.
@@ -72,7 +80,8 @@ function normalizeFaults (f, base) {
     failLogin: 0,
     burst5xx: 0,
     burstLen: 0,
-    burstEvery: 0
+    burstEvery: 0,
+    dropRate: 0
   }, base || {})
   if (!f || typeof f !== 'object') return out
   if (f.reset) Object.assign(out, normalizeFaults({}))
@@ -84,6 +93,7 @@ function normalizeFaults (f, base) {
     out[k] = [lo, hi]
   }
   if (f.errorRate != null) out.errorRate = Math.max(0, Math.min(1, Number(f.errorRate) || 0))
+  if (f.dropRate != null) out.dropRate = Math.max(0, Math.min(1, Number(f.dropRate) || 0))
   for (const k of ['hangRefresh', 'failRefresh', 'failLogin', 'burst5xx']) if (f[k] != null) out[k] = count(f[k])
   if (f.burstLen != null) out.burstLen = count(f.burstLen)
   if (f.burstEvery != null) out.burstEvery = count(f.burstEvery)
@@ -113,6 +123,12 @@ function freshStats () {
     maxLoginInFlight: 0,
     maxRefreshInFlight: 0,
     maxAuthInFlight: 0,
+    // Login/refresh calls that arrived while another one was still in flight.
+    authOverlaps: 0,
+    // Login/refresh calls that carried an Authorization header (they never should).
+    authWithToken: 0,
+    // Connections cut on purpose by the dropRate fault (a transport failure for the client).
+    dropped: 0,
     maxRefreshInFlightPerFamily: 0,
     maxLoginInFlightPerUser: 0,
     api: { ok: 0, rejected: 0, missing: 0, expired: 0, revoked: 0, invalid: 0, injected5xx: 0 },
@@ -136,6 +152,7 @@ function createAuthServer (options) {
   const loginPerUser = new Map()
   const hanging = new Set()
   const log = typeof opts.log === 'function' ? opts.log : () => {}
+  const random = typeof opts.random === 'function' ? opts.random : Math.random
 
   function bump (map, key) {
     map[key] = (map[key] || 0) + 1
@@ -245,12 +262,14 @@ function createAuthServer (options) {
 
   function latency (which) {
     const [lo, hi] = faults[which || 'latency']
-    return hi > 0 ? lo + Math.floor(Math.random() * (hi - lo + 1)) : 0
+    return hi > 0 ? lo + Math.floor(random() * (hi - lo + 1)) : 0
   }
 
   function track (res, field, maxField) {
     stats[field]++
     stats.authInFlight++
+    if (stats.authInFlight > 1) stats.authOverlaps++
+    if (res.req && res.req.headers.authorization != null) stats.authWithToken++
     if (stats[field] > stats[maxField]) stats[maxField] = stats[field]
     if (stats.authInFlight > stats.maxAuthInFlight) stats.maxAuthInFlight = stats.authInFlight
     res.once('close', () => { stats[field]--; stats.authInFlight-- })
@@ -288,7 +307,7 @@ function createAuthServer (options) {
       faults.burst5xx = Math.max(faults.burst5xx, faults.burstLen)
     }
     if (take('burst5xx')) return 503
-    if (faults.errorRate > 0 && Math.random() < faults.errorRate) return 500
+    if (faults.errorRate > 0 && random() < faults.errorRate) return 500
     return 0
   }
 
@@ -456,6 +475,12 @@ function createAuthServer (options) {
     else key = `${m} ${path.length > 40 ? path.slice(0, 40) + '…' : path}`
     bump(stats.byRoute, key)
 
+    if (faults.dropRate > 0 && !parts[0].startsWith('__') && random() < faults.dropRate) {
+      // Injected transport failure: the connection is cut before any answer.
+      stats.dropped++
+      req.socket.destroy()
+      return
+    }
     if (path === '/health') return ok(res, { ok: true })
     if (path === '/auth/login') return m === 'POST' ? authLogin(req, res) : fail(res, 405, 'method_not_allowed')
     if (path === '/auth/refresh') return m === 'POST' ? authRefresh(req, res) : fail(res, 405, 'method_not_allowed')
@@ -467,7 +492,11 @@ function createAuthServer (options) {
     return fail(res, 404, 'not_found')
   }
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({
+    headersTimeout: opts.headersTimeout,
+    requestTimeout: opts.requestTimeout,
+    connectionsCheckingInterval: opts.checkInterval
+  }, (req, res) => {
     const t0 = Date.now()
     stats.requests++
     stats.inFlight++
@@ -494,6 +523,7 @@ function createAuthServer (options) {
     try { socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n') } catch (_) { socket.destroy() }
   })
   server.on('error', (e) => log(`server error: ${e.code || e.message}`))
+  server.keepAliveTimeout = opts.keepAliveTimeout
 
   const api = {
     server,
