@@ -255,6 +255,8 @@ function Client(settings) {
   this._authTasks = new Map() // auth call id -> RequestTask in flight
   this._ops = [] // setSession/logout promises not yet fed (rejected if the client dies)
   this._timer = null
+  this._timerAt = 0
+  this._wanted = -1
   this._nextId = 1
   this._listeners = {}
   this._readyDone = false
@@ -454,17 +456,51 @@ Client.prototype._makeShims = function () {
       self._events.push([name, payload])
     },
     arm_timer: function (at) {
-      if (self._timer !== null) { clearTimeout(self._timer); self._timer = null }
-      if (at < 0 || self._dead) return
-      var delay = at - now()
-      if (delay < 0) delay = 0
-      if (delay > 2147483647) delay = 2147483647
-      self._timer = setTimeout(function () {
-        self._timer = null
-        self._call(function (g) { g.timeout(now()) })
-      }, delay)
+      self._armTimer(at)
     }
   }
+}
+
+// One platform timer for the core's next deadline, coalesced: a timer that fires no later
+// than the new deadline is kept (when it fires early, it is re-armed for the deadline
+// without entering wasm), so a steady stream of requests does not set and clear a timer
+// per request. An idle timer is unref'd in Node so it never keeps a process alive.
+Client.prototype._armTimer = function (at) {
+  if (this._dead) return
+  this._wanted = at
+  var t = this._timer
+  if (at < 0) {
+    if (t !== null && typeof t === 'object' && typeof t.unref === 'function') t.unref()
+    return
+  }
+  if (t !== null) {
+    if (this._timerAt <= at) {
+      if (typeof t === 'object' && typeof t.ref === 'function') t.ref()
+      return
+    }
+    clearTimeout(t)
+  }
+  this._setTimer(at)
+}
+
+Client.prototype._setTimer = function (at) {
+  var self = this
+  var delay = at - now()
+  if (delay < 0) delay = 0
+  if (delay > 2147483647) delay = 2147483647
+  this._timerAt = at
+  this._timer = setTimeout(function () { self._onTimer() }, delay)
+}
+
+Client.prototype._onTimer = function () {
+  this._timer = null
+  var at = this._wanted
+  if (at < 0 || this._dead) return
+  if (at > now()) {
+    this._setTimer(at)
+    return
+  }
+  this._call(function (g) { g.timeout(now()) })
 }
 
 Client.prototype._send = function (id, url, token) {
