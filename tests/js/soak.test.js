@@ -1,0 +1,145 @@
+'use strict'
+// The soak (npm run soak, scripts/soak.js) in a short version: the same runSoak() with 400
+// requests from 40 callers, asserting the zeros; then the detectors themselves, each against a
+// deliberately broken client, so that a zero means "looked and found nothing", not "never looked".
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+
+const { runSoak, Secrets, stringsOf } = require(path.join(__dirname, '..', '..', 'scripts', 'soak.js'))
+
+const LINE = /^soak: requests=(\d+) settled=(\d+) hung=(\d+) double=(\d+) overlapping_refreshes=(\d+) stale_sends=(\d+) foreign_token=(\d+) token_in_logs=(\d+)$/
+
+function parse (final) {
+  const m = LINE.exec(final)
+  assert.ok(m, `final line has the fixed form: ${final}`)
+  const [requests, settled, hung, double, overlapping, stale, foreign, leaks] = m.slice(1).map(Number)
+  return { requests, settled, hung, double, overlapping, stale, foreign, leaks }
+}
+
+function explain (r) { return r.lines.concat(r.final).join('\n') }
+
+test('soak, short: 400 requests from 40 callers, every counter zero', { timeout: 60000 }, async () => {
+  const r = await runSoak({ seed: 7, requests: 400, callers: 40, phases: 2, phaseMs: 5000, quiet: true })
+  const c = parse(r.final)
+  assert.deepEqual(c, { requests: 400, settled: 400, hung: 0, double: 0, overlapping: 0, stale: 0, foreign: 0, leaks: 0 }, explain(r))
+  assert.ok(r.ok, explain(r))
+  for (const [k, v] of Object.entries(r.extra)) assert.equal(v, 0, `${k}\n${explain(r)}`)
+  // the run did exercise what it claims to
+  const s = r.serverA
+  assert.ok(s.logins.ok >= 1, 'logged in')
+  assert.ok(s.api.ok > 100, 'business requests answered')
+  assert.ok(r.serverB.requests > 0, 'requests went to the second origin')
+  assert.ok(r.counts.outcome.ABORTED > 0, 'aborts happened')
+  assert.ok(r.counts.maxOutstanding >= 20, 'callers were concurrent')
+})
+
+// Small runs for the detector checks: one launch, short timeout so rule-7 bounds are short.
+const SMALL = { seed: 11, requests: 120, callers: 20, phases: 1, phaseMs: 2500, timeout: 500, quiet: true }
+
+function delegate (c, over) {
+  return Object.assign({
+    ready: c.ready,
+    request: (o) => c.request(o),
+    login: () => c.login(),
+    logout: () => c.logout(),
+    setSession: (t) => c.setSession(t),
+    session: () => c.session(),
+    on: (e, f) => c.on(e, f)
+  }, over)
+}
+
+function authOf (header) {
+  const k = Object.keys(header || {}).find((h) => h.toLowerCase() === 'authorization')
+  return k
+}
+
+test('detectors: a token sent to the second origin is counted (foreign_token)', { timeout: 60000 }, async () => {
+  const r = await runSoak(Object.assign({}, SMALL, { clientOptions: (u) => ({ allowedOrigins: [u.a, u.b] }) }))
+  const c = parse(r.final)
+  assert.ok(c.foreign > 0, explain(r))
+  assert.equal(r.ok, false)
+})
+
+test('detectors: a token in console output is counted (token_in_logs)', { timeout: 60000 }, async () => {
+  let logged = 0
+  const r = await runSoak(Object.assign({}, SMALL, {
+    wrapPlatform: (p) => Object.assign({}, p, {
+      request (opts) {
+        const k = authOf(opts.header)
+        if (k && logged++ < 2) console.log('debug: sending with', opts.header[k])
+        return p.request(opts)
+      }
+    })
+  }))
+  assert.ok(parse(r.final).leaks > 0, explain(r))
+})
+
+test('detectors: a token older than the newest one is counted (stale_sends)', { timeout: 60000 }, async () => {
+  let first = null
+  let done = false
+  const r = await runSoak(Object.assign({}, SMALL, {
+    accessTtl: 1200,
+    wrapPlatform: (p) => Object.assign({}, p, {
+      request (opts) {
+        const k = authOf(opts.header)
+        if (k) {
+          if (first === null) first = opts.header[k]
+          else if (!done && opts.header[k] !== first) {
+            done = true
+            opts = Object.assign({}, opts, { header: Object.assign({}, opts.header, { [k]: first }) })
+          }
+        }
+        return p.request(opts)
+      }
+    })
+  }))
+  assert.ok(parse(r.final).stale > 0, explain(r))
+})
+
+test('detectors: two auth calls at once are seen by the server (overlapping_refreshes)', { timeout: 60000 }, async () => {
+  let dup = 0
+  const r = await runSoak(Object.assign({}, SMALL, {
+    wrapPlatform: (p) => Object.assign({}, p, {
+      request (opts) {
+        if (/\/auth\/(login|refresh)$/.test(String(opts.url)) && dup++ < 3) p.request(Object.assign({}, opts, { success () {}, fail () {}, complete () {} }))
+        return p.request(opts)
+      }
+    })
+  }))
+  assert.ok(parse(r.final).overlapping > 0, explain(r))
+})
+
+test('detectors: a promise that never settles is hung; a second settlement is double', { timeout: 60000 }, async () => {
+  let n = 0
+  let dupError = 0
+  const r = await runSoak(Object.assign({}, SMALL, {
+    wrapClient: (c) => delegate(c, {
+      request (o) {
+        if (++n === 5) { const p = new Promise(() => {}); p.abort = () => {}; return p }
+        return c.request(o)
+      },
+      on (e, f) {
+        // the 'error' event delivered twice for one rejection = that request settled twice
+        if (e === 'error') return c.on(e, (x) => { f(x); if (dupError++ === 0) f(x) })
+        return c.on(e, f)
+      }
+    })
+  }))
+  const c = parse(r.final)
+  assert.equal(c.hung, 1, explain(r))
+  assert.equal(c.settled, c.requests - 1, explain(r))
+  assert.ok(c.double >= 1, explain(r))
+})
+
+test('leak scan helpers: finds a secret inside longer text and error fields', () => {
+  const s = new Secrets()
+  s.add('AbCdEfGhIjKlMnOpQrStUv')
+  assert.equal(s.findIn('Bearer AbCdEfGhIjKlMnOpQrStUv').length, 1)
+  assert.equal(s.findIn('xxAbCdEfGhIjKlMnOpQrStUvyy').length, 1, 'glued to other token characters')
+  assert.equal(s.findIn('AbCdEfGhIjKlMnOpQrStU').length, 0)
+  const e = new Error('boom')
+  e.data = { nested: [{ t: 'AbCdEfGhIjKlMnOpQrStUv' }] }
+  assert.ok(stringsOf(e).some((x) => s.findIn(x).length))
+})
