@@ -519,8 +519,13 @@ function createAuthServer (options) {
   })
   server.on('clientError', (err, socket) => {
     // Malformed HTTP: answer 400 if the socket can still take it, never throw.
+    // A slow client cut by headersTimeout/requestTimeout gets 408, oversized headers 431.
     if (err && err.code === 'ECONNRESET') return socket.destroy()
-    try { socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n') } catch (_) { socket.destroy() }
+    const code = err && err.code
+    const status = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+      : code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'
+    if (!socket.writable) return socket.destroy()
+    try { socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`) } catch (_) { socket.destroy() }
   })
   server.on('error', (e) => log(`server error: ${e.code || e.message}`))
   server.keepAliveTimeout = opts.keepAliveTimeout
