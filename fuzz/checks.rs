@@ -15,7 +15,7 @@ use tokengate::core::json::{self, Value};
 use tokengate::core::url;
 use tokengate::core::{
     AuthCallId, AuthReply, Command, Config, Core, EnvVersion, Envelope, Error, Event, Input, LoginRequiredReason,
-    Reply, RequestId, Submit, TokenFields,
+    NewSession, Reply, RequestId, Submit, TokenFields,
 };
 
 // ------------------------------------------------------------------ leak detection
@@ -942,4 +942,156 @@ fn check_sends(cmds: &[Command], access: &Option<String>) {
         assert!(tok.is_some(), "request {id:?} to the base origin went out without a token");
         assert_eq!(&tok, access, "request {id:?} sent with a token that did not come from the last accepted body");
     }
+}
+
+// ------------------------------------------------------------------ whole sessions
+
+/// Whole sessions: input is `ops... 0xFF pool` where `pool` is NUL-separated texts used,
+/// in turn, as stored values, login/refresh bodies, envelope codes, platform messages and
+/// `setSession` tokens. Any order of inputs (late, duplicate, unknown ids included).
+/// After every input: no panic; a token is sent only to the base origin and only as the
+/// current token (the last one persisted, or read from storage), never after the session
+/// was forgotten; a refresh call carries the current refresh token; persisted tokens are
+/// tokens that came in from outside; no pool text shows up in an error; every request
+/// settles at most once.
+pub fn check_session(data: &[u8]) {
+    let split = data.iter().position(|b| *b == 0xFF).unwrap_or(data.len().min(64));
+    let (ops, rest) = data.split_at(split);
+    let rest = rest.get(1..).unwrap_or(&[]);
+    let text = String::from_utf8_lossy(rest);
+    let mut pool: Vec<String> = text.split('\0').map(str::to_string).collect();
+    if pool.len() == 1 && pool[0].is_empty() {
+        pool = vec![r#"{"accessToken":"A1","refreshToken":"R1","expiresIn":60}"#.into(), "40101".into()];
+    }
+    let mut ops = Reader::new(ops);
+    let cfg = config_of(ops.u8());
+    let mut pool_i = 0usize;
+    let mut next = |pool: &Vec<String>| {
+        let s = pool[pool_i % pool.len()].clone();
+        pool_i += 1;
+        s
+    };
+
+    let mut d = Driver::new(cfg.clone(), 1_000);
+    for s in &pool {
+        d.secrets.extend(secrets_of(s));
+    }
+    // Strings allowed to be echoed: codes and platform messages are fed from the pool too,
+    // so a pool text may legitimately appear in BUSINESS / NETWORK errors (checked apart).
+    let mut introduced_access: Vec<String> = Vec::new();
+    let mut introduced_refresh: Vec<String> = Vec::new();
+    let mut current: Option<(String, Option<String>)> = None;
+    let mut open_call: Option<AuthCallId> = None;
+    let mut next_id = 1u32;
+    // Storage is read only while the core still waits for it (setSession/logout win).
+    let mut loading = true;
+
+    let mut step = 0;
+    while ops.i < ops.d.len() && step < 200 {
+        step += 1;
+        let op = ops.u8();
+        let arg = ops.u8();
+        let input = match op % 13 {
+            0 => {
+                let u = ["/x", "https://api.test/y", "https://other.test/z", "x?q=1", "http://api.test/w"][arg as usize % 5];
+                let id = next_id;
+                next_id += 1;
+                submit(id, u, arg & 128 == 0)
+            }
+            1 => {
+                let code = if arg & 1 == 0 { None } else { Some(next(&pool)) };
+                Input::Response { id: RequestId(arg as u32 % next_id.max(1)), reply: Reply::Http { status: status_of(ops.u8()), code } }
+            }
+            2 => Input::Response { id: RequestId(arg as u32 % next_id.max(1)), reply: Reply::Transport { message: next(&pool) } },
+            3 => {
+                let call = open_call.unwrap_or(AuthCallId(arg as u32));
+                let result = if arg & 1 == 0 { Ok("wx-code".to_string()) } else { Err(next(&pool)) };
+                Input::PlatformLogin { call, result }
+            }
+            4 => {
+                let call = if arg & 64 == 0 { open_call.unwrap_or(AuthCallId(1)) } else { AuthCallId(arg as u32 & 7) };
+                let body = next(&pool);
+                Input::AuthReply { call, reply: AuthReply::Http { status: status_of(ops.u8()), body } }
+            }
+            5 => Input::AuthReply { call: open_call.unwrap_or(AuthCallId(1)), reply: AuthReply::Transport { message: next(&pool) } },
+            6 => Input::Abort { id: RequestId(arg as u32 % next_id.max(1)) },
+            7 => {
+                let id = next_id;
+                next_id += 1;
+                Input::Login { id: RequestId(id) }
+            }
+            8 => {
+                let access = next(&pool);
+                let refresh = if arg & 1 == 0 { Some(next(&pool)) } else { None };
+                let expires = match arg % 4 { 0 => None, 1 => Some(0.0), 2 => Some(3600.0), _ => Some(arg as f64 * 0.5) };
+                Input::SetSession(NewSession { access_token: access, refresh_token: refresh, expires_in_secs: expires })
+            }
+            9 => Input::Logout,
+            10 => {
+                d.now = d.now.saturating_add(match arg % 4 { 0 => 1, 1 => 1_000, 2 => 15_000, _ => 3_600_000 });
+                Input::Timeout
+            }
+            11 => Input::CheckSession { ok: arg & 1 == 0 },
+            _ => {
+                let value = if arg & 1 == 0 { Some(next(&pool)) } else { None };
+                if loading {
+                    if let Some((a, r, _, _)) = value.as_deref().and_then(stored_model) {
+                        introduced_access.push(a.clone());
+                        introduced_refresh.extend(r.clone());
+                        current = Some((a, r));
+                    }
+                }
+                Input::Stored(value)
+            }
+        };
+        // Tokens that may come in with this input.
+        match &input {
+            Input::AuthReply { reply: AuthReply::Http { body, .. }, .. } => {
+                if let Some(v) = json::parse(body) {
+                    for path in [&cfg.token_fields.access_token, &cfg.token_fields.refresh_token] {
+                        if let Some(s) = v.path(path).and_then(Value::as_str) {
+                            introduced_access.push(s.to_string());
+                            introduced_refresh.push(s.to_string());
+                        }
+                    }
+                }
+            }
+            Input::SetSession(s) => {
+                introduced_access.push(s.access_token.clone());
+                introduced_refresh.extend(s.refresh_token.clone());
+            }
+            _ => {}
+        }
+        if matches!(input, Input::Stored(_) | Input::SetSession(_) | Input::Logout) {
+            loading = false;
+        }
+        let cmds = d.feed(input);
+        for c in &cmds {
+            match c {
+                Command::Persist { value } => {
+                    let (a, r, _) = read_persisted(value);
+                    assert!(introduced_access.contains(&a), "persisted an access token that never came in");
+                    if let Some(r) = &r {
+                        assert!(introduced_refresh.contains(r), "persisted a refresh token that never came in");
+                    }
+                    current = Some((a, r));
+                }
+                Command::ForgetStored => current = None,
+                Command::Send { url: sent, token: Some(t), .. } => {
+                    let cur = current.as_ref().map(|c| &c.0);
+                    assert_eq!(Some(t), cur, "sent a token that is not the current one");
+                    assert_eq!(url::origin(sent).as_deref(), Ok("https://api.test"), "token sent to a foreign origin");
+                }
+                Command::PostRefresh { call, refresh_token, .. } => {
+                    let cur = current.as_ref().and_then(|c| c.1.as_ref());
+                    assert_eq!(Some(refresh_token), cur, "refresh call without the current refresh token");
+                    open_call = Some(*call);
+                }
+                Command::PlatformLogin { call } => open_call = Some(*call),
+                _ => {}
+            }
+        }
+    }
+    d.feed(Input::Logout);
+    assert!(!d.core.session(d.now).logged_in, "logout keeps a session");
 }

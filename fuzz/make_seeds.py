@@ -93,3 +93,25 @@ for b, u in [("https://api.test/v1/", "/users"), ("https://api.test", "https://o
              ("http://localhost:3000", "x"), ("https://api.test?q", "@evil.com"), ("https://evil.com@api.test", "x"),
              ("https://", "x"), ("https://api.test:8443", "a//b")]:
     put("url", b + "\0" + u)
+
+# session: ops (op, arg[, status]) ... 0xFF then a NUL-separated pool of texts
+import random
+rnd = random.Random(6)
+pool_sets = [
+    [json.dumps(bodies[0]), json.dumps({"accessToken": "A2", "refreshToken": "R2", "expiresIn": 1}), "40101", "request:fail timeout"],
+    ['{"accessToken":"S","refreshToken":"SR","expiresAt":1500,"lifetime":1000}', json.dumps(bodies[6]), "0", "7"],
+    ["garbage", '{"code":40101}', json.dumps(bodies[1]), "E_TOKEN"],
+]
+scripts = [
+    [(12, 1), (0, 0), (3, 0), (4, 0, 0), (1, 1, 1), (4, 0, 0), (0, 0), (9, 0)],
+    [(12, 0), (0, 0), (0, 1), (1, 0, 1), (4, 0, 0), (1, 1, 0), (10, 2), (7, 0), (3, 0), (4, 0, 0)],
+    [(0, 0), (12, 0), (11, 0), (1, 0, 0), (8, 0), (0, 2), (6, 1), (10, 3), (5, 0), (9, 0), (7, 0), (3, 1)],
+]
+for cfg in [0, 1, 9, 17, 32, 64]:
+    for k, sc in enumerate(scripts):
+        for pool in pool_sets:
+            ops = bytes([cfg]) + b"".join(bytes(t) for t in sc)
+            put("session", ops + b"\xff" + "\0".join(pool).encode())
+for _ in range(40):
+    ops = bytes([rnd.randrange(256)]) + bytes(rnd.randrange(256) for _ in range(rnd.randrange(4, 60)))
+    put("session", ops.replace(b"\xff", b"\x00") + b"\xff" + "\0".join(rnd.choice(pool_sets)).encode())

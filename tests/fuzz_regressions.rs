@@ -43,6 +43,7 @@ fn run(target: &str, data: &[u8], strict: bool) {
         "config" => checks::check_config(data),
         "stored" => checks::check_stored(data),
         "auth_body" => checks::check_auth(data),
+        "session" => checks::check_session(data),
         other => panic!("unknown fuzz target {other}"),
     }
 }
@@ -102,10 +103,15 @@ fn corpus_auth_body() {
     corpus("auth_body");
 }
 
+#[test]
+fn corpus_session() {
+    corpus("session");
+}
+
 /// Every reproducer of a fixed finding passes strictly.
 #[test]
 fn regressions_fixed() {
-    for t in ["json", "url", "config", "stored", "auth_body"] {
+    for t in ["json", "url", "config", "stored", "auth_body", "session"] {
         replay("regressions", t, true, true);
     }
 }
