@@ -8,8 +8,8 @@
 //   npm test -- cargo sandbox      only the named layers (the build runs when one needs dist/)
 //
 // Layers: pipeline (scripts/tests), cargo (native core), wasm (wasm-pack test --node, when
-// tests/wasm_*.rs exist), js (node --test tests/js), sandbox (mini-program vm), jsc
-// (JavaScriptCore, JIT off).
+// tests/wasm_*.rs exist), js (node --test tests/js), types (tests/types/run.js: tsc on the
+// shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off).
 const fs = require('fs')
 const path = require('path')
 const { spawnSync } = require('child_process')
@@ -17,8 +17,8 @@ const { ROOT, log, fail, main } = require('./lib')
 const setup = require('./setup')
 const { build } = require('./build')
 
-const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'sandbox', 'jsc']
-const NEEDS_DIST = new Set(['js', 'sandbox', 'jsc'])
+const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'types', 'sandbox', 'jsc']
+const NEEDS_DIST = new Set(['js', 'types', 'sandbox', 'jsc'])
 
 function listTests(dir, re) {
   const abs = path.join(ROOT, dir)
@@ -68,6 +68,11 @@ const RUN = {
     const files = listTests('tests/js', /\.test\.js$/)
     if (!files.length) return { skip: 'no tests/js/*.test.js' }
     return nodeTest(files)
+  },
+  types() {
+    // tests/types/run.js: dist/index.d.ts type-checks good.ts and rejects bad.ts (tsc).
+    if (!fs.existsSync(path.join(ROOT, 'tests', 'types', 'run.js'))) return { skip: 'no tests/types/run.js' }
+    return exec(process.execPath, [path.join('tests', 'types', 'run.js')])
   },
   sandbox() {
     return nodeTest(listTests('tests/sandbox', /\.test\.js$/))
