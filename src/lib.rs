@@ -8,5 +8,7 @@
 
 pub mod core;
 
+/// The wasm-bindgen boundary; public so that tests/wasm_*.rs (wasm-bindgen-test) can drive
+/// the real `Gate` with a JS fake of the shims.
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
