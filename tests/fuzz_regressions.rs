@@ -19,8 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 /// Reproducers of findings not fixed in src/core yet: `(target, file name, finding)`.
-/// (Empty: every finding so far is fixed.)
-const OPEN: &[(&str, &str, &str)] = &[];
+const OPEN: &[(&str, &str, &str)] = &[("auth_body", "finding-2-crlf-access-token", "finding 2")];
 
 fn dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(kind).join(target)
@@ -42,7 +41,7 @@ fn run(target: &str, data: &[u8], strict: bool) {
         "url" => checks::check_url(data, exempt, None),
         "config" => checks::check_config(data),
         "stored" => checks::check_stored(data),
-        "auth_body" => checks::check_auth(data),
+        "auth_body" => checks::check_auth(data, exempt),
         "session" => checks::check_session(data),
         other => panic!("unknown fuzz target {other}"),
     }
@@ -114,6 +113,25 @@ fn regressions_fixed() {
     for t in ["json", "url", "config", "stored", "auth_body", "session"] {
         replay("regressions", t, true, true);
     }
+}
+
+fn open_finding(finding: &str) {
+    for (t, f, which) in OPEN {
+        if *which == finding {
+            let data = fs::read(dir("regressions", t).join(f)).unwrap();
+            run(t, &data, true);
+        }
+    }
+}
+
+/// Finding 2 (docs/FUZZING.md): a login body whose access token holds CR/LF is accepted and
+/// the token goes into the auth header; a fetch-based platform then throws
+/// `Headers.append: "Bearer <token>" is an invalid header value.` and that text becomes the
+/// NETWORK error's errMsg: the token ends up in an error message (rule 9).
+#[test]
+#[ignore = "finding 2 is open in src/core/token.rs: an access token that is no valid header value is accepted"]
+fn finding_2_header_unsafe_access_token() {
+    open_finding("finding 2");
 }
 
 /// The hand-written WHATWG model of checks.rs knows where tricky URLs go (a backslash ends

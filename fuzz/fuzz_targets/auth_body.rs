@@ -5,5 +5,5 @@
 mod checks;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    checks::check_auth(data);
+    checks::check_auth(data, checks::KNOWN);
 });
