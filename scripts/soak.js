@@ -196,6 +196,10 @@ async function runSoak (options) {
     orphanErrorEvents: 0,
     // information
     unknownTokenSends: 0,
+    sentDuringAuth: 0,
+    usedAfterLogout: 0, // "logout() wins": a login/refresh answering after logout() is discarded
+    supersededSends: {},
+    supersededTokens: 0,
     sends: 0,
     replays: 0,
     authCallsClientSide: { login: 0, refresh: 0 },
@@ -226,6 +230,11 @@ async function runSoak (options) {
   let seqCounter = 0
   let newestGiven = 0 // seq of the newest token the client has been given
   let epoch = 0 // bumped by logout() and setSession(): auth answers from before are discarded
+  const epochCause = [] // epochCause[n]: what started epoch n ('logout', 'setSession', 'launch')
+  const bump = (cause) => { epoch++; epochCause[epoch] = cause }
+  // Tokens of login/refresh answers that arrived after the client aborted the call, or after a
+  // logout()/setSession() that superseded it: the reason, for the sends that use them anyway.
+  const superseded = new Map()
   function seen (tok) {
     if (typeof tok !== 'string' || tok === '') return 0
     if (!tokenSeq.has(tok)) tokenSeq.set(tok, ++seqCounter)
@@ -282,7 +291,15 @@ async function runSoak (options) {
             const acc = addTokenSet(res && res.data)
             // "Given" only when the client could still take it: not after it aborted the call
             // (its timeout) and not after a logout()/setSession() that supersedes it.
-            if (acc) { if (!aborted && sentEpoch === epoch) given(acc); else seen(acc) }
+            if (acc) {
+              if (!aborted && sentEpoch === epoch) given(acc)
+              else {
+                seen(acc)
+                const causes = epochCause.slice(sentEpoch + 1, epoch + 1)
+                C.supersededTokens++
+                superseded.set(acc, aborted ? 'aborted' : causes.includes('logout') ? 'logout' : causes.includes('launch') ? 'launch' : 'setSession')
+              }
+            }
             if (opts.success) opts.success(res)
           },
           fail (res) { end(); if (opts.fail) opts.fail(res) }
@@ -297,6 +314,14 @@ async function runSoak (options) {
           if (entry.auth === false && auth != null) { C.authFalseWithToken++; note('auth_false_with_token', { id: entry.id }) }
         }
         if (token) {
+          // Rule 2: while a login/refresh call is out, requests wait for it instead of going
+          // out with the token that is being replaced.
+          if (authInFlightClient > 0) { C.sentDuringAuth++; note('sent_during_auth', { id: sid, path: u.pathname, sendNo: entry && entry.sends }) }
+          if (superseded.has(token)) {
+            const why = superseded.get(token)
+            C.supersededSends[why] = (C.supersededSends[why] || 0) + 1
+            if (why === 'logout') { C.usedAfterLogout++; note('token_used_after_logout', { id: sid, path: u.pathname }) }
+          }
           if (!tokenSeq.has(token)) C.unknownTokenSends++
           else if (tokenSeq.get(token) < newestGiven) {
             C.staleSends++
@@ -430,11 +455,31 @@ async function runSoak (options) {
         count('logout')
         const loginAfter = r() < 0.5
         const wait = 20 + r() * 200
-        pending.push(op('logout', () => { epoch++; return client.logout() }).then(() => sleep(wait)).then(() => loginAfter ? op('login', () => client.login()) : setSessionFromPassword(client)))
+        pending.push(op('logout', () => { bump('logout'); return client.logout() }).then(() => sleep(wait)).then(() => loginAfter ? op('login', () => client.login()) : setSessionFromPassword(client)))
       } else if (x < 0.80) {
         count('set_session')
         pending.push(setSessionFromPassword(client))
-      } else if (x < 0.92) {
+      } else if (x < 0.84) {
+        // logout() or setSession() while a (slowed) login/refresh call is out: its answer must
+        // be discarded after logout ("logout() wins")
+        const useLogout = r() < 0.6
+        count(useLogout ? 'logout_mid_auth' : 'set_session_mid_auth')
+        srvA.setFaults({ latency: [150, 400] })
+        pending.push((async () => {
+          const until = Date.now() + 2500
+          while (authInFlightClient === 0 && Date.now() < until && !state.done) await sleep(3)
+          if (authInFlightClient > 0) count('mid_auth_hit')
+          if (useLogout) {
+            await op('logout', () => { bump('logout'); return client.logout() })
+            srvA.setFaults({ latency: [0, 25] })
+            await sleep(100 + r() * 300)
+            await op('login', () => client.login())
+          } else {
+            await setSessionFromPassword(client)
+            srvA.setFaults({ latency: [0, 25] })
+          }
+        })())
+      } else if (x < 0.93) {
         count('corrupt_storage')
         const v = CORRUPT[Math.floor(r() * CORRUPT.length)]()
         baseWx.setStorageSync(o.storageKey, v)
@@ -467,7 +512,7 @@ async function runSoak (options) {
     const res = await postJSON(srvA.url + '/auth/password', { username: 'demo', password: 'demo' })
     const acc = addTokenSet(res.body)
     if (!acc) return
-    epoch++
+    bump('setSession')
     given(acc)
     await op('setSession', () => client.setSession({ accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, expiresIn: res.body.expiresIn }))
   }
@@ -485,7 +530,7 @@ async function runSoak (options) {
         const s = typeof stored === 'string' ? JSON.parse(stored) : stored
         if (s && typeof s.accessToken === 'string') storedToken = s.accessToken
       } catch (_) {}
-      epoch++
+      bump('launch')
       newestGiven = 0
       if (storedToken) given(storedToken) // a relaunch is given what storage holds
 
@@ -607,6 +652,7 @@ async function runSoak (options) {
     not_tokengate_error: C.notTokenGateError,
     storage_fatal: C.storageFatal,
     missing_error_event: C.missingErrorEvent,
+    token_used_after_logout: C.usedAfterLogout,
     foreign_server_saw_auth: foreignServerSawAuth
   }
   const lines = [
@@ -620,7 +666,7 @@ async function runSoak (options) {
     `server A: requests=${sA.requests} refreshes ok=${sA.refreshes.ok} rejected=${sA.refreshes.rejected} reused=${sA.refreshes.reused} hung=${sA.refreshes.hung} injected=${sA.refreshes.injectedFailures} logins ok=${sA.logins.ok} failed=${sA.logins.failed} password=${sA.passwordLogins.ok} api ok=${sA.api.ok} expired=${sA.api.expired} revoked=${sA.api.revoked} injected5xx=${sA.api.injected5xx} dropped=${sA.dropped} maxAuthInFlight=${sA.maxAuthInFlight} staleOnArrival=${sA.staleTokenRequests}`,
     `server B (foreign origin): requests=${sB.requests} with_authorization=${foreignServerSawAuth}`,
     `chaos: ${hist(C.chaos)}`,
-    `info: unknown_token_sends=${C.unknownTokenSends} client_side_auth_overlaps=${C.authOverlapClientSide} orphan_error_events=${C.orphanErrorEvents} texts_scanned=${texts.length} secrets=${secrets.set.size}`,
+    `info: superseded_tokens=${C.supersededTokens} sends_with_superseded_tokens=${JSON.stringify(C.supersededSends)} sent_during_auth=${C.sentDuringAuth} unknown_token_sends=${C.unknownTokenSends} client_side_auth_overlaps=${C.authOverlapClientSide} orphan_error_events=${C.orphanErrorEvents} texts_scanned=${texts.length} secrets=${secrets.set.size}`,
     `extra checks (all 0): ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}`
   ]
   for (const f of findings) lines.push('finding: ' + JSON.stringify(f))
