@@ -156,11 +156,12 @@ async function smokeCheck(dir) {
   await WebAssembly.instantiate(mod, imports)
 }
 
-async function build(argv = []) {
+// ctx: what setup.ensure() returned when the caller (scripts/test.js) has run it already.
+async function build(argv = [], ctx = null) {
   const t0 = Date.now()
   const skipCargo = argv.includes('--skip-cargo')
   const opt = !argv.includes('--no-opt')
-  const { toolchain } = setup.ensure(['node', 'rust', 'wabt', 'wasm-bindgen'])
+  const { toolchain } = ctx && ctx.toolchain ? ctx : setup.ensure(['node', 'rust', 'wabt', 'wasm-bindgen'])
 
   let input
   if (skipCargo) {

@@ -100,7 +100,7 @@ async function test(argv) {
     process.stdout.write('\n[tokengate] ==> build\n')
     const t = Date.now()
     try {
-      await build([])
+      await build([], ctx)
       results.push({ layer: 'build', status: 'ok', secs: (Date.now() - t) / 1000 })
     } catch (e) {
       built = false
