@@ -169,6 +169,7 @@ test('huge bodies: 413 without buffering them, the server stays up', { timeout: 
     for (const r of many) assert.ok(r.status === 413 || r.error, JSON.stringify(r).slice(0, 200))
     assert.ok(srv.stats().oversized >= 50)
     const grown = (process.memoryUsage().rss - rss0) / 1048576
+    if (process.env.ABUSE_VERBOSE) console.log(`rss growth: ${grown.toFixed(1)} MB`)
     assert.ok(grown < 200, `memory grew by ${grown.toFixed(0)} MB`)
     await assertAlive(srv, 'huge bodies')
   })
@@ -200,6 +201,7 @@ test('slowloris: partial headers and trickled bodies are cut by the server; othe
     const answered = results.map((r) => r.data.slice(0, 12)).filter((d) => d)
     for (const d of answered) assert.equal(d, 'HTTP/1.1 408', 'a cut slow request gets 408')
     const latest = Math.max(...results.map((r) => r.ms))
+    if (process.env.ABUSE_VERBOSE) console.log(`slowest cut: ${latest} ms`)
     assert.ok(latest < 6000, `the last slow connection was cut after ${latest} ms`)
     assert.ok(Date.now() - t0 < 10000)
     // an idle keep-alive connection is closed after keepAliveTimeout
