@@ -7,7 +7,7 @@
 // and exits non-zero when a zero is not zero, settled != requests, or an extra check failed.
 //
 //   node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS]
-//                        [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--quiet]
+//                        [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--quiet]
 //
 // tests/js/soak.test.js runs the same runSoak() with fewer requests.
 
@@ -30,6 +30,7 @@ const DEFAULTS = {
   slack: 1500,
   phaseMs: 9000, // callers pace themselves so that a phase lasts about this long (several token lifetimes) // ms added to every rule-7 bound for a loaded 2-core machine
   storageKey: 'tokengate:session',
+  envelope: false, // server wraps bodies as { code, message, data }; token rejections are HTTP 200 + code 40101
   quiet: false,
   out: (line) => process.stdout.write(line + '\n')
 }
@@ -164,6 +165,7 @@ async function runSoak (options) {
     accessTtl: o.accessTtl,
     refreshTtl: 10 * 60 * 1000,
     random: rnd.serverA,
+    envelope: o.envelope,
     faults: { latency: [0, 25], apiLatency: [0, 40] }
   })
   const srvB = createAuthServer({ port: 0, random: rnd.serverB, faults: { latency: [0, 20] } })
@@ -245,6 +247,7 @@ async function runSoak (options) {
     if (s > newestGiven) newestGiven = s
   }
   function addTokenSet (body) {
+    if (body && typeof body === 'object' && o.envelope && body.data && typeof body.data === 'object') body = body.data
     if (!body || typeof body !== 'object') return null
     secrets.add(body.accessToken)
     secrets.add(body.refreshToken)
@@ -512,9 +515,10 @@ async function runSoak (options) {
     const res = await postJSON(srvA.url + '/auth/password', { username: 'demo', password: 'demo' })
     const acc = addTokenSet(res.body)
     if (!acc) return
+    const set = o.envelope ? res.body.data : res.body
     bump('setSession')
     given(acc)
-    await op('setSession', () => client.setSession({ accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, expiresIn: res.body.expiresIn }))
+    await op('setSession', () => client.setSession({ accessToken: set.accessToken, refreshToken: set.refreshToken, expiresIn: set.expiresIn }))
   }
 
   // ---- phases: each one a launch of the mini-program on the same storage ----
@@ -540,7 +544,12 @@ async function runSoak (options) {
         // tests/js/soak.test.js (a deliberately broken client must make the line non-zero).
         const platform = o.wrapPlatform ? o.wrapPlatform(makePlatform()) : makePlatform()
         const extraOptions = typeof o.clientOptions === 'function' ? o.clientOptions({ a: srvA.url, b: originB }) : o.clientOptions
-        client = createClient(Object.assign({ platform, baseURL: srvA.url, timeout: T, refreshLeeway: 60 }, extraOptions))
+        const envelopeOptions = o.envelope ? {
+          envelope: { code: 'code', message: 'message', data: 'data', success: [0] },
+          tokenFields: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', expiresIn: 'data.expiresIn' },
+          expiredWhen: { status: [401], code: [40101] }
+        } : {}
+        client = createClient(Object.assign({ platform, baseURL: srvA.url, timeout: T, refreshLeeway: 60 }, envelopeOptions, extraOptions))
         if (o.wrapClient) client = o.wrapClient(client)
         await client.ready
       } catch (e) {
@@ -657,7 +666,7 @@ async function runSoak (options) {
   }
   const lines = [
     '---- soak summary ----',
-    `seed=${o.seed} requests=${C.requests} callers<=${o.callers} phases=${o.phases} timeout=${T}ms accessTtl=${o.accessTtl}ms wx.maxConcurrent=${o.maxConcurrent} bound=${BOUND}ms`,
+    `seed=${o.seed}${o.envelope ? ' envelope' : ''} requests=${C.requests} callers<=${o.callers} phases=${o.phases} timeout=${T}ms accessTtl=${o.accessTtl}ms wx.maxConcurrent=${o.maxConcurrent} bound=${BOUND}ms`,
     `duration=${(durationMs / 1000).toFixed(1)}s max_outstanding=${C.maxOutstanding} settle_ms p50=${pct(0.5)} p90=${pct(0.9)} p99=${pct(0.99)} max=${C.maxSettleMs}`,
     `outcomes: ${hist(C.outcome)}`,
     `kinds: ${hist(C.kinds)}`,
@@ -695,8 +704,9 @@ function parseArgs (argv) {
     else if (a === '--max-concurrent') o.maxConcurrent = num(++i, a)
     else if (a === '--phase-ms') o.phaseMs = num(++i, a)
     else if (a === '--quiet') o.quiet = true
+    else if (a === '--envelope') o.envelope = true
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS] [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--quiet]\n')
+      process.stdout.write('node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS] [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--quiet]\n')
       process.exit(0)
     } else throw new Error(`unknown flag '${a}'`)
   }
