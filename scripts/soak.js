@@ -662,6 +662,7 @@ async function runSoak (options) {
     storage_fatal: C.storageFatal,
     missing_error_event: C.missingErrorEvent,
     token_used_after_logout: C.usedAfterLogout,
+    sent_during_auth: C.sentDuringAuth,
     foreign_server_saw_auth: foreignServerSawAuth
   }
   const lines = [
@@ -675,7 +676,7 @@ async function runSoak (options) {
     `server A: requests=${sA.requests} refreshes ok=${sA.refreshes.ok} rejected=${sA.refreshes.rejected} reused=${sA.refreshes.reused} hung=${sA.refreshes.hung} injected=${sA.refreshes.injectedFailures} logins ok=${sA.logins.ok} failed=${sA.logins.failed} password=${sA.passwordLogins.ok} api ok=${sA.api.ok} expired=${sA.api.expired} revoked=${sA.api.revoked} injected5xx=${sA.api.injected5xx} dropped=${sA.dropped} maxAuthInFlight=${sA.maxAuthInFlight} staleOnArrival=${sA.staleTokenRequests}`,
     `server B (foreign origin): requests=${sB.requests} with_authorization=${foreignServerSawAuth}`,
     `chaos: ${hist(C.chaos)}`,
-    `info: superseded_tokens=${C.supersededTokens} sends_with_superseded_tokens=${JSON.stringify(C.supersededSends)} sent_during_auth=${C.sentDuringAuth} unknown_token_sends=${C.unknownTokenSends} client_side_auth_overlaps=${C.authOverlapClientSide} orphan_error_events=${C.orphanErrorEvents} texts_scanned=${texts.length} secrets=${secrets.set.size}`,
+    `info: superseded_tokens=${C.supersededTokens} sends_with_superseded_tokens=${JSON.stringify(C.supersededSends)} unknown_token_sends=${C.unknownTokenSends} client_side_auth_overlaps=${C.authOverlapClientSide} orphan_error_events=${C.orphanErrorEvents} texts_scanned=${texts.length} secrets=${secrets.set.size}`,
     `extra checks (all 0): ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}`
   ]
   for (const f of findings) lines.push('finding: ' + JSON.stringify(f))
