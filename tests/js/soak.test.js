@@ -111,6 +111,28 @@ test('detectors: two auth calls at once are seen by the server (overlapping_refr
   assert.ok(parse(r.final).overlapping > 0, explain(r))
 })
 
+test('detectors: a request sent with a token while a login/refresh is out is counted (rule 2)', { timeout: 60000 }, async () => {
+  let last = null
+  let n = 0
+  const r = await runSoak(Object.assign({}, SMALL, {
+    accessTtl: 1200, // so that refreshes happen within the short run
+    wrapPlatform: (p) => Object.assign({}, p, {
+      request (opts) {
+        const k = authOf(opts.header)
+        if (k) last = opts.header[k]
+        const task = p.request(opts)
+        if (/\/auth\/(login|refresh)$/.test(String(opts.url)) && last && n++ < 3) {
+          // a client that does not hold requests back while its refresh is out
+          p.request({ url: new URL(String(opts.url)).origin + '/api/items', header: { Authorization: last }, success () {}, fail () {} })
+        }
+        return task
+      }
+    })
+  }))
+  assert.ok(r.extra.sent_during_auth > 0, explain(r))
+  assert.equal(r.ok, false)
+})
+
 test('detectors: a promise that never settles is hung; a second settlement is double', { timeout: 60000 }, async () => {
   let n = 0
   let dupError = 0
