@@ -111,3 +111,97 @@ test('20 concurrent requests with an expired stored token: one refresh, all reso
     pkg.cleanup()
   }
 })
+
+// iOS 15 and older run mini-programs with a Promise polyfill built on setTimeout (no native
+// microtasks): every then-callback runs in a later macrotask. The same scenario must hold.
+const TIMEOUT_PROMISE = `
+(function () {
+  function P(executor) {
+    var self = this
+    self._state = 0; self._value = undefined; self._handlers = []
+    function settle(state, value) {
+      if (self._state !== 0) return
+      self._state = state; self._value = value
+      var hs = self._handlers; self._handlers = []
+      for (var i = 0; i < hs.length; i++) schedule(self, hs[i])
+    }
+    function resolve(v) {
+      if (v === self) return settle(2, new TypeError('cycle'))
+      if (v && (typeof v === 'object' || typeof v === 'function')) {
+        var then
+        try { then = v.then } catch (e) { return settle(2, e) }
+        if (typeof then === 'function') {
+          var called = false
+          try {
+            then.call(v, function (x) { if (!called) { called = true; resolve(x) } }, function (r) { if (!called) { called = true; settle(2, r) } })
+          } catch (e) { if (!called) { called = true; settle(2, e) } }
+          return
+        }
+      }
+      settle(1, v)
+    }
+    try { executor(resolve, function (r) { settle(2, r) }) } catch (e) { settle(2, e) }
+    self._resolve = resolve
+  }
+  function schedule(p, h) {
+    setTimeout(function () {
+      var cb = p._state === 1 ? h.onOk : h.onErr
+      if (typeof cb !== 'function') {
+        if (p._state === 1) h.resolve(p._value); else h.reject(p._value)
+        return
+      }
+      var r
+      try { r = cb(p._value) } catch (e) { return h.reject(e) }
+      h.resolve(r)
+    }, 0)
+  }
+  P.prototype.then = function (onOk, onErr) {
+    var self = this
+    return new P(function (resolve, reject) {
+      var h = { onOk: onOk, onErr: onErr, resolve: resolve, reject: reject }
+      if (self._state === 0) self._handlers.push(h); else schedule(self, h)
+    })
+  }
+  P.prototype.catch = function (onErr) { return this.then(undefined, onErr) }
+  P.prototype.finally = function (f) {
+    return this.then(function (v) { return P.resolve(f()).then(function () { return v }) },
+      function (e) { return P.resolve(f()).then(function () { throw e }) })
+  }
+  P.resolve = function (v) { return v instanceof P ? v : new P(function (r) { r(v) }) }
+  P.reject = function (e) { return new P(function (_, r) { r(e) }) }
+  P.all = function (list) {
+    return new P(function (resolve, reject) {
+      var out = [], left = list.length
+      if (!left) return resolve(out)
+      list.forEach(function (x, i) {
+        P.resolve(x).then(function (v) { out[i] = v; if (--left === 0) resolve(out) }, reject)
+      })
+    })
+  }
+  P.race = function (list) {
+    return new P(function (resolve, reject) { list.forEach(function (x) { P.resolve(x).then(resolve, reject) }) })
+  }
+  P.__timeoutPolyfill = true
+  globalThis.Promise = P
+})()
+`
+
+test('the same scenario with a setTimeout-based Promise polyfill (iOS <= 15)', { skip: HAS_CLIENT ? false : 'dist/index.js does not export createClient yet' }, async () => {
+  const pkg = makePackage({ extra: { 'test/scenario.js': SCENARIO } })
+  const mp = createMiniProgram({ root: pkg.root })
+  try {
+    mp.run(TIMEOUT_PROMISE)
+    assert.equal(mp.run('Promise.__timeoutPolyfill'), true)
+    const scenario = mp.require('/test/scenario.js')
+    const fake = scenario.makeWx(Date.now(), 2)
+    mp.context.wx = fake.wx
+    const tg = mp.require('tokengate')
+    const summary = await new Promise((resolve, reject) => {
+      scenario.concurrentExpired(tg, fake, (err, s) => (err ? reject(err) : resolve(s)))
+    })
+    assert.match(summary, /20 concurrent requests, 1 refresh call/)
+  } finally {
+    mp.dispose()
+    pkg.cleanup()
+  }
+})
