@@ -7,7 +7,8 @@
 // and exits non-zero when a zero is not zero, settled != requests, or an extra check failed.
 //
 //   node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS]
-//                        [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--quiet]
+//                        [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope]
+//                        [--before-request] [--before-request-ms MS] [--quiet]
 //
 // tests/js/soak.test.js runs the same runSoak() with fewer requests.
 
@@ -30,6 +31,8 @@ const DEFAULTS = {
   slack: 1500,
   phaseMs: 9000, // callers pace themselves so that a phase lasts about this long (several token lifetimes) // ms added to every rule-7 bound for a loaded 2-core machine
   storageKey: 'tokengate:session',
+  beforeRequest: false, // an async beforeRequest (0..beforeRequestMs) that signs each request afresh
+  beforeRequestMs: 30,
   envelope: false, // server wraps bodies as { code, message, data }; token rejections are HTTP 200 + code 40101
   quiet: false,
   out: (line) => process.stdout.write(line + '\n')
@@ -52,7 +55,7 @@ function streams (seed) {
   // Independent streams, so a change in one actor does not shift the others' choices.
   const base = mulberry32(seed)
   const next = () => mulberry32(Math.floor(base() * 4294967296))
-  return { callers: next(), chaos: next(), serverA: next(), serverB: next() }
+  return { callers: next(), chaos: next(), serverA: next(), serverB: next(), hook: next() }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
@@ -233,7 +236,12 @@ async function runSoak (options) {
   let newestGiven = 0 // seq of the newest token the client has been given
   let epoch = 0 // bumped by logout() and setSession(): auth answers from before are discarded
   const epochCause = [] // epochCause[n]: what started epoch n ('logout', 'setSession', 'launch')
-  const bump = (cause) => { epoch++; epochCause[epoch] = cause }
+  let forgottenUpTo = 0 // logout() forgets every token seen before it
+  const bump = (cause) => {
+    epoch++
+    epochCause[epoch] = cause
+    if (cause === 'logout') forgottenUpTo = seqCounter
+  }
   // Tokens of login/refresh answers that arrived after the client aborted the call, or after a
   // logout()/setSession() that superseded it: the reason, for the sends that use them anyway.
   const superseded = new Map()
@@ -242,9 +250,10 @@ async function runSoak (options) {
     if (!tokenSeq.has(tok)) tokenSeq.set(tok, ++seqCounter)
     return tokenSeq.get(tok)
   }
+  let newestGivenAt = 0
   function given (tok) {
     const s = seen(tok)
-    if (s > newestGiven) newestGiven = s
+    if (s > newestGiven) { newestGiven = s; newestGivenAt = Date.now() }
   }
   function addTokenSet (body) {
     if (body && typeof body === 'object' && o.envelope && body.data && typeof body.data === 'object') body = body.data
@@ -256,6 +265,7 @@ async function runSoak (options) {
 
   const entries = new Map() // soak id -> entry
   let authInFlightClient = 0
+  let authStartedAt = 0
 
   // ---- the platform: the runner's wx, observed ----
   function makePlatform () {
@@ -283,6 +293,7 @@ async function runSoak (options) {
         C.authCallsClientSide[u.pathname === '/auth/login' ? 'login' : 'refresh']++
         if (auth != null) { C.authCallWithToken++; note('auth_call_with_token', { path: u.pathname }) }
         if (authInFlightClient > 0) C.authOverlapClientSide++
+        if (authInFlightClient === 0) authStartedAt = Date.now()
         authInFlightClient++
         const sentEpoch = epoch
         let aborted = false
@@ -319,16 +330,22 @@ async function runSoak (options) {
         if (token) {
           // Rule 2: while a login/refresh call is out, requests wait for it instead of going
           // out with the token that is being replaced.
-          if (authInFlightClient > 0) { C.sentDuringAuth++; note('sent_during_auth', { id: sid, path: u.pathname, sendNo: entry && entry.sends }) }
-          if (superseded.has(token)) {
+          if (authInFlightClient > 0) {
+            C.sentDuringAuth++
+            note('sent_during_auth', { id: sid, path: u.pathname, sendNo: entry && entry.sends, issuedMsAfterAuthCallStarted: entry ? entry.start - authStartedAt : null })
+          }
+          if (tokenSeq.has(token) && tokenSeq.get(token) <= forgottenUpTo) {
+            C.usedAfterLogout++
+            note('token_used_after_logout', { id: sid, path: u.pathname, sendNo: entry && entry.sends, issuedMsBeforeSend: entry ? Date.now() - entry.start : null })
+          } else if (superseded.has(token)) {
             const why = superseded.get(token)
             C.supersededSends[why] = (C.supersededSends[why] || 0) + 1
-            if (why === 'logout') { C.usedAfterLogout++; note('token_used_after_logout', { id: sid, path: u.pathname }) }
+            if (why === 'logout') { C.usedAfterLogout++; note('token_used_after_logout', { id: sid, path: u.pathname, superseded: true }) }
           }
           if (!tokenSeq.has(token)) C.unknownTokenSends++
           else if (tokenSeq.get(token) < newestGiven) {
             C.staleSends++
-            note('stale_send', { id: sid, path: u.pathname, tokenOrder: tokenSeq.get(token), newestOrder: newestGiven, sendNo: entry && entry.sends })
+            note('stale_send', { id: sid, path: u.pathname, tokenOrder: tokenSeq.get(token), newestOrder: newestGiven, sendNo: entry && entry.sends, issuedMsBeforeSend: entry ? Date.now() - entry.start : null, newestGivenMsAgo: Date.now() - newestGivenAt })
           }
         }
       }
@@ -549,7 +566,10 @@ async function runSoak (options) {
           tokenFields: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', expiresIn: 'data.expiresIn' },
           expiredWhen: { status: [401], code: [40101] }
         } : {}
-        client = createClient(Object.assign({ platform, baseURL: srvA.url, timeout: T, refreshLeeway: 60 }, envelopeOptions, extraOptions))
+        const hookOptions = o.beforeRequest ? {
+          beforeRequest: (req) => sleep(rnd.hook() * o.beforeRequestMs).then(() => Object.assign({}, req, { header: Object.assign({}, req.header, { 'x-signature': 'sig-' + Date.now() }) }))
+        } : {}
+        client = createClient(Object.assign({ platform, baseURL: srvA.url, timeout: T, refreshLeeway: 60 }, envelopeOptions, hookOptions, extraOptions))
         if (o.wrapClient) client = o.wrapClient(client)
         await client.ready
       } catch (e) {
@@ -667,7 +687,7 @@ async function runSoak (options) {
   }
   const lines = [
     '---- soak summary ----',
-    `seed=${o.seed}${o.envelope ? ' envelope' : ''} requests=${C.requests} callers<=${o.callers} phases=${o.phases} timeout=${T}ms accessTtl=${o.accessTtl}ms wx.maxConcurrent=${o.maxConcurrent} bound=${BOUND}ms`,
+    `seed=${o.seed}${o.envelope ? ' envelope' : ''}${o.beforeRequest ? ' beforeRequest' : ''} requests=${C.requests} callers<=${o.callers} phases=${o.phases} timeout=${T}ms accessTtl=${o.accessTtl}ms wx.maxConcurrent=${o.maxConcurrent} bound=${BOUND}ms`,
     `duration=${(durationMs / 1000).toFixed(1)}s max_outstanding=${C.maxOutstanding} settle_ms p50=${pct(0.5)} p90=${pct(0.9)} p99=${pct(0.99)} max=${C.maxSettleMs}`,
     `outcomes: ${hist(C.outcome)}`,
     `kinds: ${hist(C.kinds)}`,
@@ -706,8 +726,10 @@ function parseArgs (argv) {
     else if (a === '--phase-ms') o.phaseMs = num(++i, a)
     else if (a === '--quiet') o.quiet = true
     else if (a === '--envelope') o.envelope = true
+    else if (a === '--before-request') o.beforeRequest = true
+    else if (a === '--before-request-ms') { o.beforeRequest = true; o.beforeRequestMs = num(++i, a) }
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS] [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--quiet]\n')
+      process.stdout.write('node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS] [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--before-request] [--before-request-ms MS] [--quiet]\n')
       process.exit(0)
     } else throw new Error(`unknown flag '${a}'`)
   }
