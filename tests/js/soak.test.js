@@ -165,3 +165,55 @@ test('leak scan helpers: finds a secret inside longer text and error fields', ()
   e.data = { nested: [{ t: 'AbCdEfGhIjKlMnOpQrStUv' }] }
   assert.ok(stringsOf(e).some((x) => s.findIn(x).length))
 })
+
+// ---- client findings of the soak, kept as TODO tests until the client is fixed -------------
+// `node scripts/soak.js --before-request-ms 150 --requests 1500 --phases 3` (seed 20261122)
+// ends with stale_sends > 0 and sent_during_auth > 0: the client attaches the token before an
+// async beforeRequest runs and sends that request afterwards with that token, even when the
+// token was replaced (refresh, setSession) or forgotten (logout) in the meantime. See
+// docs/SOAK.md, "Client findings". Deterministic repros:
+
+async function beforeRequestRig () {
+  const { createAuthServer } = require(path.join(__dirname, '..', '..', 'example-miniprogram', 'server'))
+  const { createWx } = require(path.join(__dirname, '..', '..', 'example-miniprogram', 'demo', 'wx.js'))
+  const { createClient } = require(path.join(__dirname, '..', '..', 'dist'))
+  const srv = createAuthServer({ port: 0 })
+  await srv.listen(0)
+  const wx = createWx({ codeURL: srv.url + '/__dev/code' })
+  const sent = []
+  const platform = Object.assign({}, wx, {
+    request (o) { if (o.url.includes('/api/')) sent.push(o.header.Authorization || null); return wx.request(o) }
+  })
+  const client = createClient({ platform, baseURL: srv.url, beforeRequest: (o) => new Promise((resolve) => setTimeout(() => resolve(o), 100)) })
+  await client.login()
+  const code = srv.mintCode('openid-other')
+  const tokens = await new Promise((resolve) => {
+    wx.request({ url: srv.url + '/auth/login', method: 'POST', data: { code }, success: (r) => resolve(r.data) })
+  })
+  const close = async () => { wx.__close(); await srv.close() }
+  return { client, sent, tokens, close }
+}
+
+test('client (TODO): a request whose async beforeRequest is running when setSession() replaces the token goes out with the new token',
+  { todo: 'client bug found by the soak: sent with the replaced token', timeout: 20000 }, async () => {
+    const { client, sent, tokens, close } = await beforeRequestRig()
+    try {
+      const p = client.get('/api/profile') // beforeRequest pending for 100 ms
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await client.setSession(tokens)
+      await p
+      assert.equal(sent[0], 'Bearer ' + tokens.accessToken, 'expected the token given by setSession(), got the replaced one')
+    } finally { await close() }
+  })
+
+test('client (TODO): a request whose async beforeRequest is running at logout() is not sent with the forgotten token',
+  { todo: 'client bug found by the soak: sent after logout() with the forgotten token, and resolves', timeout: 20000 }, async () => {
+    const { client, sent, close } = await beforeRequestRig()
+    try {
+      const p = client.get('/api/profile').then(() => 'resolved', (e) => e.code)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await client.logout()
+      const got = await p
+      assert.deepEqual({ got, sentWithToken: sent.filter(Boolean).length }, { got: 'LOGIN_REQUIRED', sentWithToken: 0 })
+    } finally { await close() }
+  })
