@@ -886,14 +886,18 @@ Client.prototype.logout = function () {
 
 Client.prototype.session = function () {
   var g = this._gate
+  // Inside a drain (a synchronous platform callback or beforeRequest) the Gate is borrowed:
+  // the last known value is given.
   if (g !== null && !this._dead && !this._busy) {
     try {
       var v = g.session(now())
       this._lastSession = v === -2 ? { loggedIn: false, expiresAt: null } : { loggedIn: true, expiresAt: v === -1 ? null : v }
     } catch (e) {
-      // Called from inside a drain (a synchronous callback): the last known value.
+      // Not inside a drain, so this is a trap: the client is unusable from now on.
+      this._die(internalError(e))
+      this._lastSession = { loggedIn: false, expiresAt: null }
     }
-  } else {
+  } else if (g === null || this._dead) {
     this._lastSession = { loggedIn: false, expiresAt: null }
   }
   return { loggedIn: this._lastSession.loggedIn, expiresAt: this._lastSession.expiresAt }

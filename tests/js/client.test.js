@@ -560,3 +560,28 @@ test('a failing wasm call makes the client unusable and settles every pending pr
     glue.Gate.prototype.submit = orig
   }
 })
+
+test('session() from inside a synchronous callback (beforeRequest) does not throw', async () => {
+  let seen = null
+  const { client } = setup({ beforeRequest: (o) => { seen = client.session(); return o } }, { seed: true, sync: true })
+  const r = await client.get('/me')
+  assert.equal(r.token, 'acc-1')
+  assert.equal(typeof seen.loggedIn, 'boolean')
+})
+
+test('a wasm that cannot be loaded: ready and every request reject with a TokenGateError', () => {
+  const { spawnSync } = require('child_process')
+  const script = `
+    const { createClient } = require(${JSON.stringify(require('./client.fake').DIST)})
+    const wx = { request() {}, login() {}, getStorageSync() { return '' }, setStorageSync() {}, removeStorageSync() {} }
+    const c = createClient({ platform: wx, baseURL: 'https://api.example.com', wasmPath: '/nonexistent/tokengate_bg.wasm' })
+    const p = c.get('/a')
+    Promise.all([c.ready.then(() => 'resolved', (e) => e.name + ':' + e.code), p.then(() => 'resolved', (e) => e.name + ':' + e.code)])
+      .then((r) => { console.log(JSON.stringify(r)) })
+  `
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 })
+  assert.equal(r.status, 0, r.stderr)
+  const [ready, req] = JSON.parse(r.stdout.trim())
+  assert.match(ready, /^TokenGateError:/)
+  assert.match(req, /^TokenGateError:/)
+})
