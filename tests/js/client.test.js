@@ -585,3 +585,33 @@ test('a wasm that cannot be loaded: ready and every request reject with a TokenG
   assert.match(ready, /^TokenGateError:/)
   assert.match(req, /^TokenGateError:/)
 })
+
+test('login/refresh options: url, method, field; rotation keeps the old refresh token when none comes back', async () => {
+  const { server, client } = setup({
+    login: { url: '/v2/login', method: 'PUT' },
+    refresh: { url: 'https://api.example.com/v2/refresh', method: 'POST', field: 'rt' }
+  })
+  server.routes['/v2/login'] = (o) => (o.method === 'PUT' && o.data.code ? { statusCode: 200, data: server.issue() } : { statusCode: 400, data: {} })
+  server.routes['/v2/refresh'] = (o) => {
+    if (!server.refreshTokens.has(o.data.rt)) return { statusCode: 401, data: {} }
+    const t = server.issue()
+    return { statusCode: 200, data: { accessToken: t.accessToken, expiresIn: 3600 } } // no new refresh token
+  }
+  assert.equal((await client.get('/a')).token, 'acc-1')
+  server.valid.clear()
+  assert.equal((await client.get('/b')).token, 'acc-2')
+  server.valid.clear()
+  assert.equal((await client.get('/c')).token, 'acc-3', 'the kept refresh token works again')
+  const refreshes = server.log.filter((l) => l.path === '/v2/refresh')
+  assert.deepEqual(refreshes.map((l) => l.data), [{ rt: 'ref-1' }, { rt: 'ref-1' }])
+})
+
+test('envelope with string success codes and loginRequiredWhen.code', async () => {
+  const { server, client } = setup({ envelope: { code: 'status', message: 'msg', data: 'payload', success: ['OK'] }, loginRequiredWhen: { code: ['SESSION_OVER'] } }, { seed: true })
+  server.routes['/ok'] = () => ({ statusCode: 200, data: { status: 'OK', payload: [1, 2] } })
+  server.routes['/over'] = () => ({ statusCode: 200, data: { status: 'SESSION_OVER', msg: 'bye' } })
+  assert.deepEqual(await client.get('/ok'), [1, 2])
+  const o = await outcome(client.get('/over'))
+  assertTGE(o.error, 'LOGIN_REQUIRED')
+  assert.equal(client.session().loggedIn, false)
+})
