@@ -100,6 +100,10 @@ async function optimize(bytes, { opt = true } = {}) {
         ' (see binaryen\'s messages above): reference types or multi-value are probably still on. ' +
         'Check RUSTFLAGS/.cargo/config.toml (-C target-feature=-reference-types,-multivalue) and that std was rebuilt.')
     }
+    // Optimize with only the features the input already uses, so that binaryen does not
+    // introduce new ones (it would turn shift pairs into sign-extension ops, for example).
+    const need = checkWasm.neededFeatures(binaryen, mod)
+    log(`build: wasm from wasm-bindgen uses, beyond MVP: ${need.length ? need.join(', ') : 'nothing'}`)
     if (opt) {
       binaryen.setOptimizeLevel(2)
       binaryen.setShrinkLevel(2) // -Oz
@@ -194,6 +198,8 @@ async function build(argv = [], ctx = null) {
     if (problems.length) {
       fail(`the final ${NAME}_bg.wasm cannot run in the iOS mini-program engine:\n  - ${problems.join('\n  - ')}`)
     }
+    const used = await checkWasm.usedFeatures(bytes)
+    log(`build: ${NAME}_bg.wasm checked: no exported Global; features beyond MVP: ${used.length ? used.join(', ') : 'none'}`)
     fs.writeFileSync(path.join(stage, `${NAME}_bg.wasm`), bytes)
     const br = brotli(bytes)
     fs.writeFileSync(path.join(stage, `${NAME}_bg.wasm.br`), br)

@@ -158,7 +158,34 @@ async function check(bytes, { wabt = true } = {}) {
   return problems
 }
 
-module.exports = { check, parse, ALLOWED_FEATURES, featureMask, loadBinaryen }
+// Which of ALLOWED_FEATURES a binaryen module needs: those without which it no longer
+// validates. Leaves the module's features set to exactly those.
+function neededFeatures(binaryen, mod) {
+  const write = process.stdout.write
+  process.stdout.write = () => true // the validator prints every error
+  try {
+    const need = ALLOWED_FEATURES.filter((f) => {
+      mod.setFeatures(featureMask(binaryen, ALLOWED_FEATURES.filter((g) => g !== f)))
+      return !mod.validate()
+    })
+    mod.setFeatures(featureMask(binaryen, need))
+    return need
+  } finally {
+    process.stdout.write = write
+  }
+}
+
+async function usedFeatures(bytes) {
+  const binaryen = await loadBinaryen()
+  const mod = binaryen.readBinary(new Uint8Array(bytes))
+  try {
+    return neededFeatures(binaryen, mod)
+  } finally {
+    mod.dispose()
+  }
+}
+
+module.exports = { check, parse, usedFeatures, neededFeatures, ALLOWED_FEATURES, featureMask, loadBinaryen }
 
 if (require.main === module) {
   const file = process.argv[2]
