@@ -254,6 +254,7 @@ function Client(settings) {
   this._tasks = new Map() // request id -> RequestTask in flight
   this._authTasks = new Map() // auth call id -> RequestTask in flight
   this._ops = [] // setSession/logout promises not yet fed (rejected if the client dies)
+  this._token = null // the access token of the last send (see the send shim)
   this._timer = null
   this._timerAt = 0
   this._wanted = -1
@@ -342,6 +343,25 @@ Client.prototype._run = function () {
   if (this._events.length > 0) this._flushEvents()
 }
 
+// For the hot path: the Gate when an input can be fed right now (ready, not inside a
+// drain, queue empty), else null (then use _call). Pair with _leave / _fail.
+Client.prototype._enter = function () {
+  if (this._busy || this._gate === null || this._dead || this._queue.length !== 0) return null
+  this._busy = true
+  return this._gate
+}
+
+Client.prototype._leave = function () {
+  this._busy = false
+  if (this._queue.length !== 0) this._run()
+  else if (this._events.length !== 0) this._flushEvents()
+}
+
+Client.prototype._fail = function (e) {
+  this._busy = false
+  this._die(internalError(e))
+}
+
 Client.prototype._flushEvents = function () {
   var evs = this._events
   this._events = []
@@ -360,6 +380,7 @@ Client.prototype._fire = function (name, payload) {
 Client.prototype._die = function (err) {
   if (this._dead) return
   this._dead = err
+  this._token = null
   this._queue = []
   this._preReady = []
   if (this._timer !== null) { clearTimeout(this._timer); this._timer = null }
@@ -398,7 +419,11 @@ function abortTask(t) {
 Client.prototype._makeShims = function () {
   var self = this
   return {
-    send: function (id, url, token) { self._send(id, url, token) },
+    send: function (id, url, tokenState, token) {
+      // tokenState: 0 no token, 1 the token of the last send, 2 a new token (kept here).
+      if (tokenState === 2) self._token = token
+      self._send(id, url, tokenState === 0 ? null : self._token)
+    },
     abort_send: function (id) {
       var t = self._tasks.get(id)
       if (t !== undefined) {
@@ -442,7 +467,10 @@ Client.prototype._makeShims = function () {
     },
     store: function (value) {
       try {
-        if (value == null) self._p.removeStorage(self._s.storageKey)
+        if (value == null) {
+          self._token = null
+          self._p.removeStorage(self._s.storageKey)
+        }
         else self._p.setStorage(self._s.storageKey, value)
       } catch (e) {}
     },
@@ -610,7 +638,18 @@ Client.prototype._onResponse = function (entry, seq, res) {
     if (t === 'string' || t === 'number' || t === 'boolean') code = String(c)
   }
   var id = entry.id
-  this._call(function (g) { g.response(now(), id, status, code) })
+  var g = this._enter()
+  if (g !== null) {
+    try {
+      g.response(now(), id, status, code)
+    } catch (e) {
+      this._fail(e)
+      return
+    }
+    this._leave()
+  } else {
+    this._call(function (g) { g.response(now(), id, status, code) })
+  }
 }
 
 function parseMaybeJSON(text) {
@@ -797,7 +836,19 @@ Client.prototype._submit = function (kind, opts) {
   var id = entry.id
   var url = opts.url
   this._entries.set(id, entry)
-  this._call(function (g) { g.submit(now(), id, url, auth, timeout) })
+  var g = this._enter()
+  if (g !== null) {
+    // Fast path (not inside a drain): no closure, no queue.
+    try {
+      g.submit(now(), id, url, auth, timeout)
+    } catch (e) {
+      this._fail(e)
+      return p
+    }
+    this._leave()
+  } else {
+    this._call(function (g) { g.submit(now(), id, url, auth, timeout) })
+  }
   return p
 }
 

@@ -15,9 +15,12 @@ export function make_fake() {
   const f = { log: [], throwSend: false, throwAll: false };
   const rec = (s) => { if (f.throwAll) throw new Error('shim exploded'); f.log.push(s); };
   const opt = (v) => (v === undefined || v === null ? '-' : String(v));
-  f.send = (id, url, token) => {
+  // token_state: 0 no token, 1 the last token again, 2 a new token (kept, as js/client.js does).
+  f.send = (id, url, state, token) => {
     if (f.throwSend) throw new Error('request exploded');
-    rec(`send ${id} ${url} ${opt(token)}`);
+    if (state === 2) f.tok = token;
+    else if (state === 1 && f.tok === undefined) throw new Error('token_state 1 before any token');
+    rec(`send ${id} ${url} ${state === 0 ? '-' : f.tok}`);
   };
   f.abort_send = (id) => rec(`abort_send ${id}`);
   f.check_session = () => rec('check_session');

@@ -25,9 +25,11 @@ extern "C" {
     /// The JS object that carries out the core's commands (built by js/client.js).
     pub type Shims;
 
-    /// `Command::Send`: send business request `id` to `url`, with `token` when present.
+    /// `Command::Send`: send business request `id` to `url`. `token_state`: 0 no token,
+    /// 1 the same token as the last send (not passed again: one string decode less per
+    /// request), 2 a new token, passed in `token`.
     #[wasm_bindgen(catch, method)]
-    fn send(this: &Shims, id: u32, url: &str, token: Option<&str>) -> Result<(), JsValue>;
+    fn send(this: &Shims, id: u32, url: &str, token_state: u32, token: Option<&str>) -> Result<(), JsValue>;
     /// `Command::AbortSend`.
     #[wasm_bindgen(catch, method)]
     fn abort_send(this: &Shims, id: u32) -> Result<(), JsValue>;
@@ -96,6 +98,9 @@ pub struct Gate {
     pending: VecDeque<Input>,
     /// The deadline last given to `arm_timer` (`None` = disarmed).
     armed: Option<Millis>,
+    /// The token last handed to the `send` shim (which keeps it), so an unchanged token is
+    /// not passed again. Forgotten with the stored session.
+    sent_token: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -106,7 +111,7 @@ impl Gate {
     pub fn new(options_json: &str, shims: Shims) -> Result<Gate, JsValue> {
         let config = Config::from_json(options_json).map_err(config_error)?;
         config.validate().map_err(config_error)?;
-        Ok(Gate { core: Core::new(config), shims, pending: VecDeque::new(), armed: None })
+        Ok(Gate { core: Core::new(config), shims, pending: VecDeque::new(), armed: None, sent_token: None })
     }
 
     /// What storage held at launch (`None`: missing or unreadable). The first input.
@@ -244,7 +249,18 @@ impl Gate {
         let shims = &self.shims;
         match command {
             Command::Send { id, url, token } => {
-                if let Err(e) = shims.send(id.0, &url, token.as_deref()) {
+                let result = match token {
+                    None => shims.send(id.0, &url, 0, None),
+                    Some(t) if self.sent_token.as_deref() == Some(t.as_str()) => shims.send(id.0, &url, 1, None),
+                    Some(t) => {
+                        let r = shims.send(id.0, &url, 2, Some(&t));
+                        self.sent_token = Some(t);
+                        r
+                    }
+                };
+                if let Err(e) = result {
+                    // The shim may not have kept the token: pass it again next time.
+                    self.sent_token = None;
                     let message = thrown_message(&e);
                     self.pending.push_back(Input::Response { id, reply: Reply::Transport { message } });
                 }
@@ -281,6 +297,7 @@ impl Gate {
                 let _ = shims.store(Some(&value));
             }
             Command::ForgetStored => {
+                self.sent_token = None;
                 let _ = shims.store(None);
             }
             Command::Settle { id, result, with_response } => {
