@@ -12,7 +12,7 @@
 // shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off).
 const fs = require('fs')
 const path = require('path')
-const { spawnSync } = require('child_process')
+const { spawn } = require('child_process')
 const { ROOT, log, fail, main } = require('./lib')
 const setup = require('./setup')
 const { build } = require('./build')
@@ -26,11 +26,47 @@ function listTests(dir, re) {
   return fs.readdirSync(abs).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f))
 }
 
+// Runs a command with its stdout passed through as it comes (and kept, to count tests);
+// stdin and stderr are the terminal's.
 function exec(cmd, args, env) {
   process.stdout.write(`[tokengate] $ ${[cmd, ...args].join(' ')}\n`)
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: env || process.env })
-  if (r.error) return { ok: false, note: `could not run ${cmd}: ${r.error.message}` }
-  return { ok: r.status === 0, note: r.status === 0 ? '' : `exit ${r.status === null ? r.signal : r.status}` }
+  return new Promise((resolve) => {
+    let out = ''
+    let child
+    try {
+      child = spawn(cmd, args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'inherit'], env: env || process.env })
+    } catch (e) {
+      resolve({ ok: false, note: `could not run ${cmd}: ${e.message}`, out })
+      return
+    }
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk)
+      out += chunk
+    })
+    child.on('error', (e) => resolve({ ok: false, note: `could not run ${cmd}: ${e.message}`, out }))
+    child.on('close', (code, signal) => {
+      resolve({ ok: code === 0, note: code === 0 ? '' : `exit ${code === null ? signal : code}`, out })
+    })
+  })
+}
+
+// Tests counted from the runners' own summary lines: cargo / wasm-bindgen-test
+// ("test result: ok. N passed; M failed"), node --test (TAP "# pass N" / spec "ℹ pass N"),
+// and the JavaScriptCore harness ("jsc: N passed, M failed").
+function countTests(out) {
+  let passed = 0
+  let failed = 0
+  let found = false
+  const add = (p, f) => { passed += Number(p); failed += Number(f); found = true }
+  for (const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) add(m[1], m[2])
+  const tapPass = [...out.matchAll(/^# pass (\d+)$/gm)]
+  const tapFail = [...out.matchAll(/^# fail (\d+)$/gm)]
+  tapPass.forEach((m, i) => add(m[1], tapFail[i] ? tapFail[i][1] : 0))
+  const specPass = [...out.matchAll(/^ℹ pass (\d+)$/gm)]
+  const specFail = [...out.matchAll(/^ℹ fail (\d+)$/gm)]
+  specPass.forEach((m, i) => add(m[1], specFail[i] ? specFail[i][1] : 0))
+  for (const m of out.matchAll(/^jsc: (\d+) passed, (\d+) failed$/gm)) add(m[1], m[2])
+  return found ? { passed, failed } : null
 }
 
 function nodeTest(files) {
@@ -52,17 +88,12 @@ const RUN = {
     const files = listTests('tests', /^wasm_.*\.rs$/)
     if (!files.length) return { skip: 'no tests/wasm_*.rs yet' }
     setup.ensure(['wasm-pack'])
-    // Only the wasm_* test targets run under Node; wasm-pack still compiles every test target
-    // for wasm32 first (`cargo build --tests`), so native-only tests must be
-    // `#![cfg(not(target_arch = "wasm32"))]` and native-only dev-dependencies (proptest pulls
-    // getrandom, which refuses wasm32-unknown-unknown) belong under
-    // [target.'cfg(not(target_arch = "wasm32"))'.dev-dependencies].
+    // Only the wasm_* test targets run under Node. wasm-pack still compiles every test target
+    // and the dev-dependencies for wasm32 first (`cargo build --tests`): native-only tests
+    // must compile there (or be `#![cfg(not(target_arch = "wasm32"))]`), and proptest's
+    // getrandom gets a backend from .cargo/config.toml.
     const select = files.flatMap((f) => ['--test', path.basename(f, '.rs')])
-    const r = exec('wasm-pack', ['test', '--node', '--mode', 'no-install', '--', ...select], ctx.toolchain.env)
-    if (!r.ok) {
-      r.note += '; if the wasm32 build of a native test or of proptest/getrandom failed, see the comment in scripts/test.js'
-    }
-    return r
+    return exec('wasm-pack', ['test', '--node', '--mode', 'no-install', '--', ...select], ctx.toolchain.env)
   },
   js() {
     const files = listTests('tests/js', /\.test\.js$/)
@@ -116,28 +147,36 @@ async function test(argv) {
     if (NEEDS_DIST.has(layer) && !built) r = { ok: false, note: 'not run: the build failed' }
     else {
       try {
-        r = RUN[layer](ctx)
+        r = await RUN[layer](ctx)
       } catch (e) {
         r = { ok: false, note: e.message.split('\n')[0] }
       }
     }
     const status = r.skip ? 'skipped' : r.ok ? 'ok' : 'FAILED'
     if (r.skip) process.stdout.write(`[tokengate] ${layer}: skipped (${r.skip})\n`)
-    results.push({ layer, status, secs: (Date.now() - t) / 1000, note: r.skip || r.note || '' })
+    const counts = r.out ? countTests(r.out) : null
+    results.push({ layer, status, secs: (Date.now() - t) / 1000, note: r.skip || r.note || '', counts })
   }
 
   const failed = results.filter((r) => r.status === 'FAILED')
   process.stdout.write('\n[tokengate] test layers:\n')
+  let passed = 0
+  let failedTests = 0
   for (const r of results) {
-    process.stdout.write(`  ${r.layer.padEnd(9)} ${r.status.padEnd(8)} ${r.secs.toFixed(1).padStart(6)} s  ${r.note || ''}\n`)
+    const c = r.counts ? `${r.counts.passed} passed, ${r.counts.failed} failed` : ''
+    process.stdout.write(`  ${r.layer.padEnd(9)} ${r.status.padEnd(8)} ${r.secs.toFixed(1).padStart(6)} s  ${c.padEnd(22)} ${r.note || ''}\n`)
+    if (r.counts) {
+      passed += r.counts.passed
+      failedTests += r.counts.failed
+    }
+    // A layer that failed without a failing test (a build error, a crash) counts as one.
+    if (r.status === 'FAILED' && !(r.counts && r.counts.failed)) failedTests += 1
   }
   const total = ((Date.now() - t0) / 1000).toFixed(1)
-  if (failed.length) {
-    log(`npm test FAILED: ${failed.map((r) => r.layer).join(', ')} (${total} s)`)
-    return 1
-  }
-  log(`npm test passed: ${results.filter((r) => r.status === 'ok').length} layers ok, ${results.filter((r) => r.status === 'skipped').length} skipped (${total} s)`)
-  return 0
+  if (failed.length) log(`npm test FAILED: ${failed.map((r) => r.layer).join(', ')} (${total} s)`)
+  else log(`npm test passed: ${results.filter((r) => r.status === 'ok').length} layers ok, ${results.filter((r) => r.status === 'skipped').length} skipped (${total} s)`)
+  process.stdout.write(`total: ${passed} passed, ${failedTests} failed\n`)
+  return failed.length ? 1 : 0
 }
 
 if (require.main === module) main(() => test(process.argv.slice(2)))
