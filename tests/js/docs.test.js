@@ -409,3 +409,32 @@ test('race 4: the refresh call fails -> the snippet hangs every waiting promise,
     else for (const r of rs) assert.equal(r.error.code, 'NETWORK')
   }
 })
+
+// ---- docs/architecture.md names real tests and functions -----------------------------------
+
+test('docs/architecture.md: every test it names exists', () => {
+  const arch = fs.readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8')
+  const read = (dir) => fs.readdirSync(path.join(ROOT, dir)).filter((f) => /\.(rs|js)$/.test(f)).map((f) => fs.readFileSync(path.join(ROOT, dir, f), 'utf8')).join('\n')
+  const rust = read('tests') + read('src/core')
+  const js = read('tests/js') + read('tests/sandbox')
+  // Rust test functions: `snake_case_names` with at least three parts.
+  const fns = [...arch.matchAll(/`([a-z0-9]+(?:_[a-z0-9]+){2,})`/g)].map((m) => m[1])
+  assert.ok(fns.length >= 25, `found ${fns.length} Rust test names`)
+  // (or a counter of the soak, named where it is counted)
+  const soak = fs.readFileSync(path.join(ROOT, 'scripts', 'soak.js'), 'utf8')
+  for (const f of fns) assert.ok(new RegExp('fn ' + f + '\\b').test(rust) || soak.includes(f), `fn ${f} (or soak counter) exists`)
+  // JS test titles: "quoted" (a trailing … means a prefix).
+  const titles = [...arch.matchAll(/"([^"\n]{12,}?)"/g)].map((m) => m[1])
+  assert.ok(titles.length >= 10, `found ${titles.length} JS test titles`)
+  for (const t of titles) {
+    const prefix = t.replace(/…$/, '')
+    assert.ok(js.includes("test('" + prefix) || js.includes('test("' + prefix) || js.includes('test(`' + prefix) || js.includes("'" + prefix), `JS test "${t}" exists`)
+  }
+  // Functions of the core it names.
+  const session = fs.readFileSync(path.join(ROOT, 'src', 'core', 'session.rs'), 'utf8')
+  for (const f of ['dispatch', 'enqueue', 'install', 'resume', 'reject_waiters', 'on_response', 'settle', 'start_refresh', 'start_login', 'login_failed', 'enter_login_required', 'on_auth_reply', 'on_timeout', 'on_submit', 'on_stored']) {
+    assert.match(session, new RegExp('fn ' + f + '\\b'), `session.rs has fn ${f}`)
+  }
+  const client = fs.readFileSync(path.join(ROOT, 'js', 'client.js'), 'utf8')
+  for (const f of ['_call', '_die', '_postAuth', '_readStorage']) assert.ok(client.includes('Client.prototype.' + f + ' ='), `client.js has ${f}`)
+})
