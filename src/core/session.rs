@@ -578,7 +578,7 @@ impl Core {
     }
 
     fn on_set_session(&mut self, s: NewSession) {
-        if s.access_token.is_empty() {
+        if !token::usable(&s.access_token) {
             return;
         }
         // A login or refresh still running is discarded: these tokens win.

@@ -45,6 +45,13 @@ impl core::fmt::Debug for Fresh {
     }
 }
 
+/// Whether `token` can go into the auth header: non-empty and free of control characters.
+/// A token with CR/LF would split the header (or make the platform throw with the whole
+/// header value, token included, in its message), so it counts as no token at all.
+pub(crate) fn usable(token: &str) -> bool {
+    !token.is_empty() && !token.chars().any(|c| c < ' ' || c == '\u{7f}')
+}
+
 /// Seconds (possibly fractional, possibly absurd) to ms, clamped into `u64`.
 pub(crate) fn secs_to_ms(secs: f64) -> Option<Millis> {
     if !secs.is_finite() {
@@ -131,7 +138,7 @@ pub(crate) fn from_stored(text: &str) -> Option<Fresh> {
     if !matches!(v, Value::Object(_)) {
         return None;
     }
-    let access = v.get("accessToken")?.as_str().filter(|s| !s.is_empty())?.to_string();
+    let access = v.get("accessToken")?.as_str().filter(|s| usable(s))?.to_string();
     let refresh = match v.get("refreshToken") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
@@ -150,10 +157,10 @@ pub(crate) fn from_stored(text: &str) -> Option<Fresh> {
 }
 
 /// The token set inside a login/refresh body, read at the configured paths. `None` when
-/// the body is not JSON or has no non-empty access token string. `expiresIn` may be a
+/// the body is not JSON or has no usable access token string ([`usable`]). `expiresIn` may be a
 /// number or a numeric string; anything else means "unknown expiry".
 pub(crate) fn extract(body: &Value, fields: &TokenFields, now: Millis) -> Option<Fresh> {
-    let access = body.path(&fields.access_token)?.as_str().filter(|s| !s.is_empty())?.to_string();
+    let access = body.path(&fields.access_token)?.as_str().filter(|s| usable(s))?.to_string();
     let refresh = body.path(&fields.refresh_token).and_then(Value::as_str).map(str::to_string);
     let expires_in = match body.path(&fields.expires_in) {
         Some(Value::Number(n)) => Some(*n),
@@ -184,7 +191,8 @@ mod tests {
 
     #[test]
     fn missing_or_empty_access_token_is_none() {
-        for b in [r#"{}"#, r#"{"accessToken":""}"#, r#"{"accessToken":5}"#, r#"[1]"#, r#""x""#] {
+        for b in [r#"{}"#, r#"{"accessToken":""}"#, r#"{"accessToken":5}"#, r#"[1]"#, r#""x""#,
+                  r#"{"accessToken":"a\r\nX-Evil: 1"}"#, r#"{"accessToken":"a\u0000"}"#, r#"{"accessToken":"\u007f"}"#] {
             assert!(extract(&json::parse(b).unwrap(), &fields(), 0).is_none(), "{b}");
         }
         let got = extract(&json::parse(r#"{"accessToken":"a","expiresIn":"soon","refreshToken":""}"#).unwrap(), &fields(), 0).unwrap();
@@ -207,7 +215,7 @@ mod tests {
 
     #[test]
     fn garbage_storage_is_no_session() {
-        for s in ["", "null", "{", "[]", "\"tok\"", r#"{"accessToken":""}"#, r#"{"accessToken":1}"#,
+        for s in ["", "null", "{", "[]", "\"tok\"", r#"{"accessToken":""}"#, r#"{"accessToken":"a\nb"}"#, r#"{"accessToken":1}"#,
                   r#"{"accessToken":"a","refreshToken":3}"#, r#"{"accessToken":"a","expiresAt":"x"}"#,
                   r#"{"accessToken":"a","expiresAt":-1}"#, r#"{"accessToken":"a","lifetime":{}}"#] {
             assert!(from_stored(s).is_none(), "{s}");
