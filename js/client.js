@@ -419,10 +419,10 @@ function abortTask(t) {
 Client.prototype._makeShims = function () {
   var self = this
   return {
-    send: function (id, url, tokenState, token) {
+    send: function (id, url, tokenState, token, generation) {
       // tokenState: 0 no token, 1 the token of the last send, 2 a new token (kept here).
       if (tokenState === 2) self._token = token
-      self._send(id, url, tokenState === 0 ? null : self._token)
+      self._send(id, url, tokenState === 0 ? null : self._token, generation)
     },
     abort_send: function (id) {
       var t = self._tasks.get(id)
@@ -531,7 +531,7 @@ Client.prototype._onTimer = function () {
   this._call(function (g) { g.timeout(now()) })
 }
 
-Client.prototype._send = function (id, url, token) {
+Client.prototype._send = function (id, url, token, generation) {
   var entry = this._entries.get(id)
   if (entry === undefined) return
   var seq = ++entry.seq
@@ -562,7 +562,14 @@ Client.prototype._send = function (id, url, token) {
   }
   if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
     r.then(function (o2) {
-      self._dispatch(entry, seq, o2 && typeof o2 === 'object' ? o2 : o)
+      var final = o2 && typeof o2 === 'object' ? o2 : o
+      if (token === null) return self._dispatch(entry, seq, final)
+      // The session may have changed while the hook ran: a replaced or forgotten token must
+      // not go out. The Gate checks, and when it changed the core replays or settles.
+      if (!self._current(entry, seq)) return
+      self._call(function (g) {
+        if (g.sendable(now(), entry.id, generation)) self._dispatch(entry, seq, final)
+      })
     }, function (e) {
       self._transportFailed(entry, seq, 'beforeRequest failed: ' + errText(e))
     })

@@ -16,7 +16,8 @@ export function make_fake() {
   const rec = (s) => { if (f.throwAll) throw new Error('shim exploded'); f.log.push(s); };
   const opt = (v) => (v === undefined || v === null ? '-' : String(v));
   // token_state: 0 no token, 1 the last token again, 2 a new token (kept, as js/client.js does).
-  f.send = (id, url, state, token) => {
+  f.send = (id, url, state, token, generation) => {
+    f.gen = generation;
     if (f.throwSend) throw new Error('request exploded');
     if (state === 2) f.tok = token;
     else if (state === 1 && f.tok === undefined) throw new Error('token_state 1 before any token');
@@ -35,11 +36,13 @@ export function make_fake() {
 }
 export function take_log(f) { const s = f.log.join('\n'); f.log.length = 0; return s; }
 export function set_flag(f, name, v) { f[name] = v; }
+export function last_generation(f) { return f.gen; }
 "#)]
 extern "C" {
     fn make_fake() -> JsValue;
     fn take_log(f: &JsValue) -> String;
     fn set_flag(f: &JsValue, name: &str, v: bool);
+    fn last_generation(f: &JsValue) -> u32;
 }
 
 const T0: f64 = 1_800_000_000_000.0;
@@ -330,4 +333,38 @@ fn odd_numbers_from_js_do_not_trap() {
     h.gate.timeout(f64::NEG_INFINITY);
     let _ = h.gate.session(f64::NAN);
     assert!(memory_bytes() >= 65536);
+}
+
+#[wasm_bindgen_test]
+fn a_send_delayed_past_a_session_change_is_not_sent_with_the_old_token() {
+    let mut h = Harness::new(OPTIONS);
+    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
+    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
+    assert!(h.log().iter().any(|l| l == "send 1 https://api.example.com/a acc-1"));
+    let generation = last_generation(&h.fake);
+    // Nothing changed: go on.
+    assert!(h.gate.sendable(T0 + 1.0, 1, generation));
+    assert!(h.log().is_empty());
+    // setSession() while the send was delayed: not sendable, replayed with the new token.
+    h.gate.set_session(T0 + 2.0, "acc-2".into(), Some("ref-2".into()), 3600.0);
+    h.log();
+    assert!(!h.gate.sendable(T0 + 3.0, 1, generation));
+    let log = h.log();
+    assert!(log.iter().any(|l| l == "send 1 https://api.example.com/a acc-2"), "{log:?}");
+    assert_eq!(count(&log, "post_auth"), 0, "{log:?}");
+    // A first send delayed past logout(): settled LOGIN_REQUIRED, never sent.
+    h.gate.submit(T0 + 4.0, 2, "/b".into(), true, -1.0);
+    let generation = last_generation(&h.fake);
+    h.gate.logout(T0 + 5.0);
+    h.log();
+    assert!(!h.gate.sendable(T0 + 6.0, 2, generation));
+    let log = h.log();
+    assert!(log.iter().any(|l| l == "settle 2 LOGIN_REQUIRED 0 logout"), "{log:?}");
+    assert_eq!(count(&log, "send"), 0, "{log:?}");
+    // The replay of request 1 delayed past logout(): never sent either; it has used its
+    // one replay, so it settles UNAUTHORIZED (a known limit: LOGIN_REQUIRED would be exact).
+    assert!(!h.gate.sendable(T0 + 7.0, 1, generation));
+    let log = h.log();
+    assert!(log.iter().any(|l| l.starts_with("settle 1 ")), "{log:?}");
+    assert_eq!(count(&log, "send"), 0, "{log:?}");
 }

@@ -27,9 +27,11 @@ extern "C" {
 
     /// `Command::Send`: send business request `id` to `url`. `token_state`: 0 no token,
     /// 1 the same token as the last send (not passed again: one string decode less per
-    /// request), 2 a new token, passed in `token`.
+    /// request), 2 a new token, passed in `token`. `generation`: the core's token generation
+    /// now, for [`Gate::sendable`] when the send is delayed (an async `beforeRequest`).
     #[wasm_bindgen(catch, method)]
-    fn send(this: &Shims, id: u32, url: &str, token_state: u32, token: Option<&str>) -> Result<(), JsValue>;
+    fn send(this: &Shims, id: u32, url: &str, token_state: u32, token: Option<&str>, generation: u32)
+        -> Result<(), JsValue>;
     /// `Command::AbortSend`.
     #[wasm_bindgen(catch, method)]
     fn abort_send(this: &Shims, id: u32) -> Result<(), JsValue>;
@@ -101,6 +103,9 @@ pub struct Gate {
     /// The token last handed to the `send` shim (which keeps it), so an unchanged token is
     /// not passed again. Forgotten with the stored session.
     sent_token: Option<String>,
+    /// What a token rejection looks like in this config (the first `expiredWhen` status,
+    /// else the first code), for [`Gate::sendable`].
+    rejection: Option<(u16, Option<String>)>,
 }
 
 #[wasm_bindgen]
@@ -111,7 +116,19 @@ impl Gate {
     pub fn new(options_json: &str, shims: Shims) -> Result<Gate, JsValue> {
         let config = Config::from_json(options_json).map_err(config_error)?;
         config.validate().map_err(config_error)?;
-        Ok(Gate { core: Core::new(config), shims, pending: VecDeque::new(), armed: None, sent_token: None })
+        let rejection = match (config.expired_status.first(), config.expired_codes.first()) {
+            (Some(status), _) => Some((*status, None)),
+            (None, Some(code)) => Some((200, Some(code.clone()))),
+            (None, None) => None,
+        };
+        Ok(Gate {
+            core: Core::new(config),
+            shims,
+            pending: VecDeque::new(),
+            armed: None,
+            sent_token: None,
+            rejection,
+        })
     }
 
     /// What storage held at launch (`None`: missing or unreadable). The first input.
@@ -134,6 +151,24 @@ impl Gate {
     pub fn response(&mut self, now: f64, id: u32, status: u32, code: Option<String>) {
         let status = clamp_status(status);
         self.feed(now, Input::Response { id: RequestId(id), reply: Reply::Http { status, code } });
+    }
+
+    /// Request `id` was given a token with the send of token `generation`, and its transport
+    /// is about to start only now (an async `beforeRequest` ran in between). `true`: that
+    /// token is still the session's, go on. `false`: the token was replaced (refresh,
+    /// `setSession()`) or forgotten (`logout()`) meanwhile; the request must not go out with
+    /// it, and the core is told as if the server had rejected that token: it replays the
+    /// request with the current token (a new send), or settles it (`LOGIN_REQUIRED`).
+    pub fn sendable(&mut self, now: f64, id: u32, generation: u32) -> bool {
+        if self.core.session(ms(now)).logged_in && self.core.generation() == generation {
+            return true;
+        }
+        let reply = match &self.rejection {
+            Some((status, code)) => Reply::Http { status: *status, code: code.clone() },
+            None => Reply::Transport { message: String::from("request:fail the session changed while beforeRequest ran") },
+        };
+        self.feed(now, Input::Response { id: RequestId(id), reply });
+        false
     }
 
     /// The transport of request `id` failed with `message` (errMsg).
@@ -249,11 +284,12 @@ impl Gate {
         let shims = &self.shims;
         match command {
             Command::Send { id, url, token } => {
+                let generation = self.core.generation();
                 let result = match token {
-                    None => shims.send(id.0, &url, 0, None),
-                    Some(t) if self.sent_token.as_deref() == Some(t.as_str()) => shims.send(id.0, &url, 1, None),
+                    None => shims.send(id.0, &url, 0, None, generation),
+                    Some(t) if self.sent_token.as_deref() == Some(t.as_str()) => shims.send(id.0, &url, 1, None, generation),
                     Some(t) => {
-                        let r = shims.send(id.0, &url, 2, Some(&t));
+                        let r = shims.send(id.0, &url, 2, Some(&t), generation);
                         self.sent_token = Some(t);
                         r
                     }

@@ -615,3 +615,27 @@ test('envelope with string success codes and loginRequiredWhen.code', async () =
   assertTGE(o.error, 'LOGIN_REQUIRED')
   assert.equal(client.session().loggedIn, false)
 })
+
+test('async beforeRequest running while setSession() replaces the token: the request goes out with the new token', async () => {
+  const { server, wx, client } = setup({ beforeRequest: (o) => new Promise((resolve) => setTimeout(() => resolve(o), 60)) }, { seed: true })
+  await client.ready
+  const p = client.get('/me')
+  await sleep(15)
+  const t = server.issue()
+  await client.setSession({ accessToken: t.accessToken, refreshToken: t.refreshToken, expiresIn: 600 })
+  const r = await p
+  assert.equal(r.token, t.accessToken)
+  const sent = wx.requests.filter((o) => o.url.endsWith('/me')).map((o) => o.header.Authorization)
+  assert.deepEqual(sent, ['Bearer ' + t.accessToken], 'never sent with the replaced token')
+})
+
+test('async beforeRequest running at logout(): never sent with the forgotten token; LOGIN_REQUIRED', async () => {
+  const { wx, client } = setup({ beforeRequest: (o) => new Promise((resolve) => setTimeout(() => resolve(o), 60)) }, { seed: true })
+  await client.ready
+  const p = outcome(client.get('/me'))
+  await sleep(15)
+  await client.logout()
+  const o = await p
+  assertTGE(o.error, 'LOGIN_REQUIRED')
+  assert.equal(wx.requests.filter((x) => x.url.endsWith('/me')).length, 0)
+})
