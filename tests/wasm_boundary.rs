@@ -368,3 +368,39 @@ fn a_send_delayed_past_a_session_change_is_not_sent_with_the_old_token() {
     assert!(log.iter().any(|l| l.starts_with("settle 1 ")), "{log:?}");
     assert_eq!(count(&log, "send"), 0, "{log:?}");
 }
+
+#[wasm_bindgen_test]
+fn a_send_delayed_into_a_refresh_waits_for_it() {
+    let mut h = Harness::new(OPTIONS);
+    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
+    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
+    h.gate.submit(T0, 2, "/b".into(), true, -1.0);
+    h.log();
+    let generation = last_generation(&h.fake);
+    // Request 2 is rejected: a refresh goes out while request 1's send is delayed.
+    h.gate.response(T0 + 1.0, 2, 401, None);
+    let call = call_of(&h.log(), "post_auth");
+    assert!(!h.gate.sendable(T0 + 2.0, 1, generation), "not sent while the refresh is out");
+    let log = h.log();
+    assert_eq!(count(&log, "send"), 0, "{log:?}");
+    assert_eq!(count(&log, "post_auth"), 0, "joins the refresh in flight: {log:?}");
+    h.gate.auth_reply(T0 + 3.0, call, 200, tokens_body(2));
+    let log = h.log();
+    assert!(log.iter().any(|l| l == "send 1 https://api.example.com/a acc-2"), "{log:?}");
+    assert!(log.iter().any(|l| l == "send 2 https://api.example.com/b acc-2"), "{log:?}");
+    // After the refresh, a delayed send with the current token goes on.
+    let generation = last_generation(&h.fake);
+    assert!(h.gate.sendable(T0 + 4.0, 1, generation));
+    // A refresh that timed out leaves no call in flight behind.
+    h.gate.response(T0 + 5.0, 1, 401, None);
+    h.log();
+    h.gate.timeout(T0 + 5.0 + 15_000.0);
+    h.log();
+    h.gate.submit(T0 + 20_000.0, 3, "/c".into(), true, -1.0);
+    let log = h.log();
+    if let Some(l) = log.iter().find(|l| l.starts_with("send 3")) {
+        let _ = l;
+        let generation = last_generation(&h.fake);
+        assert!(h.gate.sendable(T0 + 20_001.0, 3, generation));
+    }
+}

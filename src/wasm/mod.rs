@@ -106,6 +106,10 @@ pub struct Gate {
     /// What a token rejection looks like in this config (the first `expiredWhen` status,
     /// else the first code), for [`Gate::sendable`].
     rejection: Option<(u16, Option<String>)>,
+    /// The login or refresh call in flight, as the commands show it: set by
+    /// PlatformLogin/PostLogin/PostRefresh, cleared by its AbortAuth or by the Login/Refresh
+    /// event that ends every such call. For [`Gate::sendable`] (rule 2).
+    auth_call: Option<u32>,
 }
 
 #[wasm_bindgen]
@@ -128,6 +132,7 @@ impl Gate {
             armed: None,
             sent_token: None,
             rejection,
+            auth_call: None,
         })
     }
 
@@ -155,12 +160,15 @@ impl Gate {
 
     /// Request `id` was given a token with the send of token `generation`, and its transport
     /// is about to start only now (an async `beforeRequest` ran in between). `true`: that
-    /// token is still the session's, go on. `false`: the token was replaced (refresh,
-    /// `setSession()`) or forgotten (`logout()`) meanwhile; the request must not go out with
-    /// it, and the core is told as if the server had rejected that token: it replays the
-    /// request with the current token (a new send), or settles it (`LOGIN_REQUIRED`).
+    /// token is still the session's and no login/refresh is out, go on. `false`: the token
+    /// was replaced (refresh, `setSession()`) or forgotten (`logout()`) meanwhile, or a
+    /// login/refresh is in flight (rule 2); the request must not go out with it, and the
+    /// core is told as if the server had rejected that token: it replays the request with
+    /// the current token (at once, or after the call in flight), or settles it
+    /// (`LOGIN_REQUIRED`). A request that already used its one replay settles instead
+    /// (`UNAUTHORIZED`).
     pub fn sendable(&mut self, now: f64, id: u32, generation: u32) -> bool {
-        if self.core.session(ms(now)).logged_in && self.core.generation() == generation {
+        if self.auth_call.is_none() && self.core.session(ms(now)).logged_in && self.core.generation() == generation {
             return true;
         }
         let reply = match &self.rejection {
@@ -310,23 +318,29 @@ impl Gate {
                 }
             }
             Command::PlatformLogin { call } => {
+                self.auth_call = Some(call.0);
                 if let Err(e) = shims.platform_login(call.0) {
                     self.pending.push_back(Input::PlatformLogin { call, result: Err(thrown_message(&e)) });
                 }
             }
             Command::PostLogin { call, url, code } => {
+                self.auth_call = Some(call.0);
                 if let Err(e) = shims.post_auth(call.0, false, &url, &code) {
                     let message = thrown_message(&e);
                     self.pending.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
                 }
             }
             Command::PostRefresh { call, url, refresh_token } => {
+                self.auth_call = Some(call.0);
                 if let Err(e) = shims.post_auth(call.0, true, &url, &refresh_token) {
                     let message = thrown_message(&e);
                     self.pending.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
                 }
             }
             Command::AbortAuth { call } => {
+                if self.auth_call == Some(call.0) {
+                    self.auth_call = None;
+                }
                 let _ = shims.abort_auth(call.0);
             }
             Command::Persist { value } => {
@@ -353,6 +367,9 @@ impl Gate {
                 };
             }
             Command::Emit(event) => {
+                if matches!(event, Event::Refresh { .. } | Event::Login { .. }) {
+                    self.auth_call = None;
+                }
                 let _ = match event {
                     Event::Refresh { ok } => shims.emit("refresh", ok, None),
                     Event::Login { ok } => shims.emit("login", ok, None),

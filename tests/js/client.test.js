@@ -639,3 +639,29 @@ test('async beforeRequest running at logout(): never sent with the forgotten tok
   assertTGE(o.error, 'LOGIN_REQUIRED')
   assert.equal(wx.requests.filter((x) => x.url.endsWith('/me')).length, 0)
 })
+
+test('async beforeRequest that ends while a refresh is out: the request waits for it (rule 2)', async () => {
+  const { server, wx, client } = setup({ beforeRequest: (o) => new Promise((resolve) => setTimeout(() => resolve(o), o.url.endsWith('/slowhook') ? 40 : 0)) }, { seed: true })
+  await client.ready
+  let refreshOut = false
+  const request = wx.request
+  wx.request = (o) => {
+    if (o.url.endsWith('/auth/refresh')) {
+      refreshOut = true
+      const success = o.success
+      return request(Object.assign({}, o, { success: (res) => { refreshOut = false; success(res) } }))
+    }
+    if (o.url.endsWith('/slowhook')) assert.equal(refreshOut, false, 'not sent while the refresh is out')
+    return request(o)
+  }
+  server.routes['/auth/refresh'] = (o, s) => ({ statusCode: 200, data: s.issue(), delay: 80 })
+  const slow = client.get('/slowhook') // its hook ends 40 ms from now
+  await sleep(5)
+  server.valid.delete('acc-1')
+  const other = client.get('/trigger') // 401 -> a refresh that takes 80 ms
+  const [a, b] = await Promise.all([slow, other])
+  assert.equal(a.token, 'acc-2')
+  assert.equal(b.token, 'acc-2')
+  const slowSends = server.log.filter((l) => l.path === '/slowhook').map((l) => l.header.Authorization)
+  assert.deepEqual(slowSends, ['Bearer acc-2'], 'sent once, after the refresh, with the new token')
+})
