@@ -166,12 +166,12 @@ test('leak scan helpers: finds a secret inside longer text and error fields', ()
   assert.ok(stringsOf(e).some((x) => s.findIn(x).length))
 })
 
-// ---- client findings of the soak, kept as TODO tests until the client is fixed -------------
+// ---- client findings of the soak, now regression tests --------------------------------------
 // `node scripts/soak.js --before-request-ms 150 --requests 1500 --phases 3` (seed 20261122)
-// ends with stale_sends > 0 and sent_during_auth > 0: the client attaches the token before an
-// async beforeRequest runs and sends that request afterwards with that token, even when the
-// token was replaced (refresh, setSession) or forgotten (logout) in the meantime. See
-// docs/SOAK.md, "Client findings". Deterministic repros:
+// used to end with stale_sends > 0 and sent_during_auth > 0: the client attached the token
+// before an async beforeRequest ran and sent that request afterwards with that token, even
+// when the token was replaced (refresh, setSession) or forgotten (logout) in the meantime.
+// Fixed in d268bf5 / 60f7984 (Gate.sendable). See docs/SOAK.md, "Client findings".
 
 async function beforeRequestRig () {
   const { createAuthServer } = require(path.join(__dirname, '..', '..', 'example-miniprogram', 'server'))
@@ -194,8 +194,8 @@ async function beforeRequestRig () {
   return { client, sent, tokens, close }
 }
 
-test('client (TODO): a request whose async beforeRequest is running when setSession() replaces the token goes out with the new token',
-  { todo: 'client bug found by the soak: sent with the replaced token', timeout: 20000 }, async () => {
+test('client: a request whose async beforeRequest is running when setSession() replaces the token goes out with the new token',
+  { timeout: 20000 }, async () => {
     const { client, sent, tokens, close } = await beforeRequestRig()
     try {
       const p = client.get('/api/profile') // beforeRequest pending for 100 ms
@@ -206,8 +206,8 @@ test('client (TODO): a request whose async beforeRequest is running when setSess
     } finally { await close() }
   })
 
-test('client (TODO): a request whose async beforeRequest is running at logout() is not sent with the forgotten token',
-  { todo: 'client bug found by the soak: sent after logout() with the forgotten token, and resolves', timeout: 20000 }, async () => {
+test('client: a request whose async beforeRequest is running at logout() is not sent with the forgotten token',
+  { timeout: 20000 }, async () => {
     const { client, sent, close } = await beforeRequestRig()
     try {
       const p = client.get('/api/profile').then(() => 'resolved', (e) => e.code)
