@@ -164,7 +164,7 @@ pub(crate) fn extract(body: &Value, fields: &TokenFields, now: Millis) -> Option
     let refresh = body.path(&fields.refresh_token).and_then(Value::as_str).map(str::to_string);
     let expires_in = match body.path(&fields.expires_in) {
         Some(Value::Number(n)) => Some(*n),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Some(Value::String(s)) => crate::core::json::parse_number(s.trim()),
         _ => None,
     };
     Some(Fresh::new(access, refresh, expires_in, now))
