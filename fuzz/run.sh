@@ -5,11 +5,11 @@
 set -eu
 cd "$(dirname "$0")"
 RUNS=${RUNS:-1000000}
-TARGETS=${*:-json url config stored auth_body session}
+TARGETS=${*:-number json url config stored auth_body session}
 mkdir -p logs
 for t in $TARGETS; do
   case $t in
-    json|stored|auth_body|session) dict=dicts/json.dict ;;
+    json|stored|auth_body|session|number) dict=dicts/json.dict ;;
     config) dict=dicts/config.dict ;;
     url) dict=dicts/url.dict ;;
   esac
