@@ -11,7 +11,7 @@
 //   5. scripts/check-wasm.js: fail if an exported Global, reference types or multi-value
 //      (or any feature outside the allowed set) is left
 //   6. brotli (Node's zlib, quality 11) -> dist/tokengate_bg.wasm.br
-//   7. js/* -> dist/, fast-text-encoding -> dist/text-encoding.js
+//   7. js/* -> dist/ (js/polyfill.js carries its own UTF-8 codec), minified with terser
 //   8. smoke check: every import of the wasm is provided by the glue; then dist/ is swapped in
 //
 // Options: --skip-cargo (reuse target/'s .wasm), --no-opt (skip wasm-opt, for debugging),
@@ -128,27 +128,6 @@ function brotli(buf) {
   })
 }
 
-// fast-text-encoding as a CommonJS module that defines nothing global: its IIFE picks
-// `window`, else `global`, else `this` as the scope, so both are shadowed and `this` is ours.
-function vendorTextEncoding() {
-  const dir = path.dirname(require.resolve('fast-text-encoding/package.json', { paths: [ROOT] }))
-  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-  const src = fs.readFileSync(path.join(dir, pkg.main || 'text.min.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
-  if (!/scope\.TextEncoder\s*=/.test(src) || !/scope\.TextDecoder\s*=/.test(src)) {
-    fail(`fast-text-encoding ${pkg.version} no longer assigns scope.TextEncoder/TextDecoder; update scripts/build.js`)
-  }
-  return [
-    `// fast-text-encoding ${pkg.version} (${pkg.license}), https://github.com/samthor/fast-text-encoding,`,
-    '// wrapped by scripts/build.js so that it defines nothing global. Do not edit.',
-    'var scope = {};',
-    '(function (window, global) {',
-    src.trim(),
-    '}).call(scope);',
-    'module.exports = { TextEncoder: scope.TextEncoder, TextDecoder: scope.TextDecoder };',
-    '',
-  ].join('\n')
-}
-
 // Every .js in dist/ minified with terser (compress + mangle, ES5 output, no comments but
 // each file's license line), in place: js/ keeps the readable sources. Nothing terser emits
 // needs eval or new Function (the mini-program runtime has neither); the sandbox and jsc
@@ -234,7 +213,6 @@ async function build(argv = [], ctx = null) {
 
     if (!fs.existsSync(JS_DIR)) fail('js/ is missing')
     copyDir(JS_DIR, stage)
-    fs.writeFileSync(path.join(stage, 'text-encoding.js'), vendorTextEncoding())
     for (const need of ['index.js', 'loader.js', 'polyfill.js']) {
       if (!fs.existsSync(path.join(stage, need))) fail(`js/${need} is missing; dist/ needs it`)
     }

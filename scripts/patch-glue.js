@@ -11,7 +11,7 @@
 // removed and initSync dropped; `--target bundler` imports the .wasm as an ES module.
 //
 // The patch: (1) binds TextEncoder / TextDecoder to ./polyfill.js's (native ones where they
-// exist, fast-text-encoding otherwise) at the top; (2) replaces the tail with
+// exist, the small UTF-8 codec of js/polyfill.js otherwise) at the top; (2) replaces the tail with
 // `__wbg_set_instance(instance)`, so js/loader.js instantiates the module itself
 // (WXWebAssembly.instantiate(path) in a mini-program, WebAssembly in Node) and hands the
 // instance over. Every step asserts the shape it expects and fails loudly otherwise:
