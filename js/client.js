@@ -926,6 +926,11 @@ Client.prototype.setSession = function (tokenSet) {
   if (!isObject(tokenSet) || typeof tokenSet.accessToken !== 'string' || tokenSet.accessToken === '') {
     return Promise.reject(configError('setSession needs { accessToken, refreshToken?, expiresIn? }'))
   }
+  // The core refuses a token that cannot go into a header (CR/LF would split it); say so
+  // here instead of resolving with no session installed.
+  if (/[\u0000-\u001f\u007f]/.test(tokenSet.accessToken)) {
+    return Promise.reject(configError('accessToken has control characters'))
+  }
   var rt = tokenSet.refreshToken
   if (rt != null && typeof rt !== 'string') return Promise.reject(configError('refreshToken must be a string'))
   var ei = tokenSet.expiresIn

@@ -412,6 +412,11 @@ test('setSession installs tokens; session() never exposes the refresh token', as
   assert.equal(r.token, t.accessToken)
   assert.equal(JSON.parse(wx.storage['tokengate:session']).accessToken, t.accessToken)
   assertTGE(await client.setSession({}).catch((e) => e), 'CONFIG')
+  // A token that would split the auth header is refused, and the session in place stays.
+  const bad = await client.setSession({ accessToken: 'abc\r\nX-Evil: 1' }).catch((e) => e)
+  assertTGE(bad, 'CONFIG')
+  assert.ok(!bad.message.includes('abc'), 'the token is not in the message')
+  assert.equal((await client.get('/me')).token, t.accessToken)
 })
 
 test('login() runs the silent login now and joins one in flight', async () => {
