@@ -19,7 +19,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 /// Reproducers of findings not fixed in src/core yet: `(target, file name, finding)`.
-const OPEN: &[(&str, &str, &str)] = &[("number", "finding-3-two-pow-60", "finding 3")];
+/// (Empty: findings 1-3 are fixed.)
+const OPEN: &[(&str, &str, &str)] = &[];
 
 fn dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(kind).join(target)
@@ -132,22 +133,13 @@ fn finding_2_header_unsafe_access_token() {
     run("auth_body", &data, true);
 }
 
-fn open_finding(finding: &str) {
-    for (t, f, which) in OPEN {
-        if *which == finding {
-            let data = fs::read(dir("regressions", t).join(f)).unwrap();
-            run(t, &data, true);
-        }
-    }
-}
-
-/// Finding 3 (docs/FUZZING.md): `json::number_to_string(2^60)` is `1152921504606846976`, JS
-/// `String(2**60)` is `1152921504606847000`: an envelope code in that range in the options
-/// never equals the `String(code)` the driver passes in.
+/// Finding 3 (docs/FUZZING.md), fixed in src/core d5964a3: `json::number_to_string(2^60)`
+/// was `1152921504606846976`, JS `String(2**60)` is `1152921504606847000`: an envelope code
+/// in that range in the options never equalled the `String(code)` the driver passes in.
 #[test]
-#[ignore = "finding 3 is open in src/core/json.rs: integers from 2^53 to 1.8e19 print all digits, not JS's shortest"]
 fn finding_3_big_integer_codes_print_like_js() {
-    open_finding("finding 3");
+    let data = fs::read(dir("regressions", "number").join("finding-3-two-pow-60")).unwrap();
+    run("number", &data, true);
 }
 
 /// The hand-written WHATWG model of checks.rs knows where tricky URLs go (a backslash ends
