@@ -16,6 +16,8 @@ for t in $TARGETS; do
   work=work/$t
   mkdir -p "$work" corpus/$t
   start=$(date -u +%s)
+  # Which core was fuzzed (other engineers commit to src/core while this runs).
+  echo "$t: src/core $(git log -1 --format=%h -- ../src/core)$(git diff --quiet -- ../src/core || echo ' + uncommitted changes')" >> logs/core.txt
   # New inputs go to $work; the checked-in corpus (and seeds, when present) are read too.
   cargo +nightly fuzz run -O "$t" "$work" corpus/$t $( [ -d seeds/$t ] && echo seeds/$t ) -- \
     -runs="$RUNS" -max_len=4096 -jobs=1 -workers=1 -dict="$dict" -print_final_stats=1 \
