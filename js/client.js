@@ -255,6 +255,7 @@ function Client(settings) {
   this._authTasks = new Map() // auth call id -> RequestTask in flight
   this._ops = [] // setSession/logout promises not yet fed (rejected if the client dies)
   this._token = null // the access token of the last send (see the send shim)
+  this._url = null // the URL of the last send shim call (a send Gate.submit hands back is made to it)
   this._timer = null
   this._timerAt = 0
   this._wanted = -1
@@ -274,6 +275,7 @@ function Client(settings) {
     var gate
     try {
       gate = new glue.Gate(settings.json, self._shims)
+      gate.hand_back() // submit/response hand their steady-state command back (see _submitIn)
     } catch (e) {
       var err = typeof e === 'string' ? configError(e.replace(/^CONFIG: /, '')) : internalError(e)
       self._die(err)
@@ -421,6 +423,7 @@ Client.prototype._makeShims = function () {
   return {
     send: function (id, url, tokenState, token, generation) {
       // tokenState: 0 no token, 1 the token of the last send, 2 a new token (kept here).
+      self._url = url
       if (tokenState === 2) self._token = token
       self._send(id, url, tokenState === 0 ? null : self._token, generation)
     },
@@ -647,15 +650,22 @@ Client.prototype._onResponse = function (entry, seq, res) {
   var id = entry.id
   var g = this._enter()
   if (g !== null) {
+    // One crossing: when the core's only answer is "settle this one with success", it is
+    // handed back (1) instead of going through the settle shim.
+    var r
     try {
-      g.response(now(), id, status, code)
+      r = g.response(now(), id, status, code)
     } catch (e) {
       this._fail(e)
       return
     }
+    if (r === 1) this._settle(id, null, 0, null, true)
     this._leave()
   } else {
-    this._call(function (g) { g.response(now(), id, status, code) })
+    var self = this
+    this._call(function (g) {
+      if (g.response(now(), id, status, code) === 1) self._settle(id, null, 0, null, true)
+    })
   }
 }
 
@@ -845,18 +855,34 @@ Client.prototype._submit = function (kind, opts) {
   this._entries.set(id, entry)
   var g = this._enter()
   if (g !== null) {
-    // Fast path (not inside a drain): no closure, no queue.
+    // Fast path (not inside a drain): no closure, no queue, one crossing (see _submitIn).
     try {
-      g.submit(now(), id, url, auth, timeout)
+      this._submitIn(g, id, url, auth, timeout)
     } catch (e) {
       this._fail(e)
       return p
     }
     this._leave()
   } else {
-    this._call(function (g) { g.submit(now(), id, url, auth, timeout) })
+    this._call(function (g) { self._submitIn(g, id, url, auth, timeout) })
   }
   return p
+}
+
+// Gate.submit, inside a drain: when the core's only command is the steady-state send of this
+// request (same token, same URL as the last send shim call), the Gate returns the token
+// generation instead of calling the send shim, and the request is sent from here.
+Client.prototype._submitIn = function (g, id, url, auth, timeout) {
+  var r = g.submit(now(), id, url, auth, timeout)
+  if (r >= 0) {
+    try {
+      this._send(id, this._url, this._token, r)
+    } catch (e) {
+      // As when the send shim throws: a transport failure, fed after this call.
+      var m = errText(e)
+      this._queue.push(function (g2) { g2.transport_failed(now(), id, m) })
+    }
+  }
 }
 
 Client.prototype._abort = function (entry) {

@@ -159,6 +159,13 @@ impl Core {
         self.commands.pop_front()
     }
 
+    /// The one command [`Core::poll_command`] would give, when exactly one is queued (for a
+    /// driver that hands the common single command over in fewer steps); `None` otherwise.
+    #[must_use]
+    pub fn sole_command(&self) -> Option<&Command> {
+        if self.commands.len() == 1 { self.commands.front() } else { None }
+    }
+
     /// When to feed [`Input::Timeout`] next (ms since the epoch), or `None` when no
     /// deadline is running. Call after draining [`Core::poll_command`] and keep exactly
     /// one timer armed at this time (replacing the previous one). A time in the past means

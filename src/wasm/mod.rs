@@ -110,6 +110,12 @@ pub struct Gate {
     /// PlatformLogin/PostLogin/PostRefresh, cleared by its AbortAuth or by the Login/Refresh
     /// event that ends every such call. For [`Gate::sendable`] (rule 2).
     auth_call: Option<u32>,
+    /// The URL last handed to the `send` shim, so that [`Gate::submit`] can tell JS to send
+    /// to "the same URL as last time" instead of passing (and decoding) it again.
+    sent_url: Option<String>,
+    /// Set by [`Gate::hand_back`]: `submit` / `response` may hand their one steady-state
+    /// command back to the caller instead of running it through a shim.
+    hand_back: bool,
 }
 
 #[wasm_bindgen]
@@ -133,6 +139,8 @@ impl Gate {
             sent_token: None,
             rejection,
             auth_call: None,
+            sent_url: None,
+            hand_back: false,
         })
     }
 
@@ -146,16 +154,34 @@ impl Gate {
         self.feed(now, Input::CheckSession { ok });
     }
 
+    /// Opt in to the one-crossing hot path of [`Gate::submit`] and [`Gate::response`]: from
+    /// now on their results must be acted on (js/client.js does). Off by default, so a
+    /// driver that ignores the results sees every command through the shims.
+    pub fn hand_back(&mut self) {
+        self.hand_back = true;
+    }
+
     /// A business request was made; `timeout < 0` (or NaN) means the client's timeout.
-    pub fn submit(&mut self, now: f64, id: u32, url: String, auth: bool, timeout: f64) {
+    /// The core decides as for any input (it records the request, its deadline and the
+    /// token generation it goes out with); only how its commands reach JS differs in the
+    /// steady state, after [`Gate::hand_back`]: when the one command produced is sending this request with the token
+    /// and to the URL of the last `send` shim call, that send is handed back instead of
+    /// going through the shim (one crossing per request, the URL not decoded again): the
+    /// result is the token generation (>= 0) and JS sends at once with its kept token and
+    /// URL. Otherwise every command ran through the shims and the result is -1.
+    pub fn submit(&mut self, now: f64, id: u32, url: String, auth: bool, timeout: f64) -> f64 {
         let timeout_ms = if timeout.is_finite() && timeout >= 0.0 { Some(ms(timeout)) } else { None };
-        self.feed(now, Input::Submit(Submit { id: RequestId(id), url, auth, timeout_ms }));
+        self.feed_with(now, Input::Submit(Submit { id: RequestId(id), url, auth, timeout_ms }), Some(id))
     }
 
     /// The server answered request `id` with `status`; `code` is the envelope code.
-    pub fn response(&mut self, now: f64, id: u32, status: u32, code: Option<String>) {
+    /// After [`Gate::hand_back`]: 1 when the one command this produced is settling `id`
+    /// successfully with its response (handed back: JS settles it at once, no settle shim
+    /// call); else every command ran through the shims and the result is 0.
+    pub fn response(&mut self, now: f64, id: u32, status: u32, code: Option<String>) -> u32 {
         let status = clamp_status(status);
-        self.feed(now, Input::Response { id: RequestId(id), reply: Reply::Http { status, code } });
+        let r = self.feed_with(now, Input::Response { id: RequestId(id), reply: Reply::Http { status, code } }, Some(id));
+        u32::from(r >= 0.0)
     }
 
     /// Request `id` was given a token with the send of token `generation`, and its transport
@@ -263,12 +289,50 @@ fn clamp_status(status: u32) -> u16 {
     }
 }
 
+fn submit_input(id: u32, url: String, auth: bool, timeout: f64) -> Input {
+    let timeout_ms = if timeout.is_finite() && timeout >= 0.0 { Some(ms(timeout)) } else { None };
+    Input::Submit(Submit { id: RequestId(id), url, auth, timeout_ms })
+}
+
 impl Gate {
     /// Feed one input, run every command it produced (and the inputs those produced), then
     /// re-arm the timer.
     fn feed(&mut self, now: f64, input: Input) {
-        let now = ms(now);
-        self.core.handle(now, input);
+        self.feed_with(now, input, None);
+    }
+
+    /// The one caller of `Core::handle` (so that it is not inlined twice). With `fast`
+    /// (request `id`): when the input produced exactly one command and it is the
+    /// steady-state send of `id` (same token and URL as the last send shim call) or the
+    /// successful settle of `id`, that command is handed back to JS instead of being run
+    /// through a shim: the result is the token generation (send) or 0 (settle); else -1.
+    fn feed_with(&mut self, now: f64, input: Input, fast: Option<u32>) -> f64 {
+        let t = ms(now);
+        self.core.handle(t, input);
+        if let (Some(id), true) = (fast, self.hand_back) {
+            let r = match self.core.sole_command() {
+                Some(Command::Send { id: sid, url, token: Some(tok) })
+                    if sid.0 == id
+                        && self.sent_token.as_deref() == Some(tok.as_str())
+                        && self.sent_url.as_deref() == Some(url.as_str()) =>
+                {
+                    f64::from(self.core.generation())
+                }
+                Some(Command::Settle { id: sid, result: Ok(()), with_response: true }) if sid.0 == id => 0.0,
+                _ => -1.0,
+            };
+            if r >= 0.0 {
+                let _ = self.core.poll_command();
+                self.rearm();
+                return r;
+            }
+        }
+        self.drain(t);
+        -1.0
+    }
+
+    /// Run every queued command (and the inputs those produced), then re-arm the timer.
+    fn drain(&mut self, now: Millis) {
         loop {
             while let Some(command) = self.core.poll_command() {
                 self.run(command);
@@ -278,6 +342,10 @@ impl Gate {
                 None => break,
             }
         }
+        self.rearm();
+    }
+
+    fn rearm(&mut self) {
         let at = self.core.poll_timeout();
         if at != self.armed {
             self.armed = at;
@@ -293,6 +361,9 @@ impl Gate {
         match command {
             Command::Send { id, url, token } => {
                 let generation = self.core.generation();
+                if self.sent_url.as_deref() != Some(url.as_str()) {
+                    self.sent_url = Some(url.clone());
+                }
                 let result = match token {
                     None => shims.send(id.0, &url, 0, None, generation),
                     Some(t) if self.sent_token.as_deref() == Some(t.as_str()) => shims.send(id.0, &url, 1, None, generation),
