@@ -33,7 +33,7 @@ function files(dir, base = '') {
 // and the .wasm.br). tests/js/size-budget.test.js fails when dist/ grows past it. The target
 // is 25 KB; README.md ("Size") says how far the build is from it and why.
 const BUDGET_TARGET = 25 * 1024
-const BUDGET = 41600
+const BUDGET = 41300
 
 // rows: every file of `dir` with raw and brotli bytes and its role; miniProgram: the brotli
 // total of what a mini-program loads.
