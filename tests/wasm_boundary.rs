@@ -361,11 +361,11 @@ fn a_send_delayed_past_a_session_change_is_not_sent_with_the_old_token() {
     let log = h.log();
     assert!(log.iter().any(|l| l == "settle 2 LOGIN_REQUIRED 0 logout"), "{log:?}");
     assert_eq!(count(&log, "send"), 0, "{log:?}");
-    // The replay of request 1 delayed past logout(): never sent either; it has used its
-    // one replay, so it settles UNAUTHORIZED (a known limit: LOGIN_REQUIRED would be exact).
+    // The send of request 1 (its second, after setSession()) delayed past logout(): never
+    // sent either, and it settles LOGIN_REQUIRED like every request waiting for a token.
     assert!(!h.gate.sendable(T0 + 7.0, 1, generation));
     let log = h.log();
-    assert!(log.iter().any(|l| l.starts_with("settle 1 ")), "{log:?}");
+    assert!(log.iter().any(|l| l == "settle 1 LOGIN_REQUIRED 0 logout"), "{log:?}");
     assert_eq!(count(&log, "send"), 0, "{log:?}");
 }
 

@@ -161,6 +161,11 @@ pub enum Input {
     SetSession(NewSession),
     /// `logout()` was called.
     Logout,
+    /// The driver did not start the transport of the last `Send` of `id` after all: an
+    /// async `beforeRequest` finished only after the token it was given stopped being the
+    /// session's, or while a login/refresh is out (rule 2). That send never happened: the
+    /// request is dispatched again as if it had just arrived, without using its one replay.
+    Withdrawn { id: RequestId },
     /// The timer armed from [`Core::poll_timeout`] fired.
     Timeout,
 }

@@ -146,6 +146,7 @@ impl Core {
             Input::Login { id } => self.on_login(id),
             Input::SetSession(s) => self.on_set_session(s),
             Input::Logout => self.on_logout(),
+            Input::Withdrawn { id } => self.on_withdrawn(id),
             Input::Timeout => self.on_timeout(),
         }
         self.prune_deadlines();
@@ -557,6 +558,18 @@ impl Core {
         }
     }
 
+    fn on_withdrawn(&mut self, id: RequestId) {
+        let Some(p) = self.pending.get_mut(&id) else { return }; // settled meanwhile
+        // Only a send that carried a token is worth taking back; one without a token
+        // cannot be stale.
+        if !p.flight.as_ref().is_some_and(|f| f.generation.is_some()) {
+            return;
+        }
+        p.flight = None;
+        p.sends = p.sends.saturating_sub(1);
+        self.dispatch(id, None);
+    }
+
     fn on_platform_login(&mut self, call: AuthCallId, result: Result<String, String>) {
         let State::LoggingIn { call: current, posted: false, .. } = self.state else { return };
         if call != current {
@@ -729,6 +742,37 @@ mod tests {
         c.handle(2, Input::Response { id: RequestId(1), reply: Reply::Http { status: 200, code: None } });
         assert_eq!(drain(&mut c), vec![Command::Settle { id: RequestId(1), result: Ok(()), with_response: true }]);
         assert_eq!(c.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_withdrawn_send_goes_again_without_using_the_replay() {
+        let mut c = core_with(|_| {});
+        c.handle(0, stored("A", Some("R"), None));
+        c.handle(0, submit(1));
+        drain(&mut c);
+        let new_session = |a: &str| Input::SetSession(NewSession { access_token: a.into(), refresh_token: None, expires_in_secs: None });
+        // The token changes while the driver holds the send: it goes again with the new one.
+        c.handle(1, new_session("B"));
+        drain(&mut c);
+        c.handle(2, Input::Withdrawn { id: RequestId(1) });
+        assert_eq!(drain(&mut c), vec![Command::Send { id: RequestId(1), url: "https://api.test/x".into(), token: Some("B".into()) }]);
+        // A real rejection of that send is its first: replayed once, not UNAUTHORIZED.
+        c.handle(3, new_session("C"));
+        drain(&mut c);
+        c.handle(4, Input::Response { id: RequestId(1), reply: Reply::Http { status: 401, code: None } });
+        assert_eq!(drain(&mut c), vec![Command::Send { id: RequestId(1), url: "https://api.test/x".into(), token: Some("C".into()) }]);
+        // The replay held past logout(): never sent, LOGIN_REQUIRED as for any waiter.
+        c.handle(5, Input::Logout);
+        drain(&mut c);
+        c.handle(6, Input::Withdrawn { id: RequestId(1) });
+        let reason = LoginRequiredReason::LoggedOut;
+        assert_eq!(drain(&mut c), vec![Command::Settle { id: RequestId(1), result: Err(Error::LoginRequired { reason }), with_response: false }]);
+        // Unknown or settled ids, and sends without a token, are left alone.
+        c.handle(7, Input::Withdrawn { id: RequestId(1) });
+        c.handle(7, Input::Submit(Submit { id: RequestId(2), url: "/p".into(), auth: false, timeout_ms: None }));
+        drain(&mut c);
+        c.handle(8, Input::Withdrawn { id: RequestId(2) });
+        assert_eq!(drain(&mut c), vec![]);
     }
 
     #[test]

@@ -103,9 +103,6 @@ pub struct Gate {
     /// The token last handed to the `send` shim (which keeps it), so an unchanged token is
     /// not passed again. Forgotten with the stored session.
     sent_token: Option<String>,
-    /// What a token rejection looks like in this config (the first `expiredWhen` status,
-    /// else the first code), for [`Gate::sendable`].
-    rejection: Option<(u16, Option<String>)>,
     /// The login or refresh call in flight, as the commands show it: set by
     /// PlatformLogin/PostLogin/PostRefresh, cleared by its AbortAuth or by the Login/Refresh
     /// event that ends every such call. For [`Gate::sendable`] (rule 2).
@@ -126,18 +123,12 @@ impl Gate {
     pub fn new(options_json: &str, shims: Shims) -> Result<Gate, JsValue> {
         let config = Config::from_json(options_json).map_err(config_error)?;
         config.validate().map_err(config_error)?;
-        let rejection = match (config.expired_status.first(), config.expired_codes.first()) {
-            (Some(status), _) => Some((*status, None)),
-            (None, Some(code)) => Some((200, Some(code.clone()))),
-            (None, None) => None,
-        };
         Ok(Gate {
             core: Core::new(config),
             shims,
             pending: VecDeque::new(),
             armed: None,
             sent_token: None,
-            rejection,
             auth_call: None,
             sent_url: None,
             hand_back: false,
@@ -189,19 +180,14 @@ impl Gate {
     /// token is still the session's and no login/refresh is out, go on. `false`: the token
     /// was replaced (refresh, `setSession()`) or forgotten (`logout()`) meanwhile, or a
     /// login/refresh is in flight (rule 2); the request must not go out with it, and the
-    /// core is told as if the server had rejected that token: it replays the request with
-    /// the current token (at once, or after the call in flight), or settles it
-    /// (`LOGIN_REQUIRED`). A request that already used its one replay settles instead
-    /// (`UNAUTHORIZED`).
+    /// core takes the send back (`Input::Withdrawn`): it sends the request again with the
+    /// current token (at once, or after the call in flight), or settles it
+    /// (`LOGIN_REQUIRED`), without using the request's one replay.
     pub fn sendable(&mut self, now: f64, id: u32, generation: u32) -> bool {
         if self.auth_call.is_none() && self.core.session(ms(now)).logged_in && self.core.generation() == generation {
             return true;
         }
-        let reply = match &self.rejection {
-            Some((status, code)) => Reply::Http { status: *status, code: code.clone() },
-            None => Reply::Transport { message: String::from("request:fail the session changed while beforeRequest ran") },
-        };
-        self.feed(now, Input::Response { id: RequestId(id), reply });
+        self.feed(now, Input::Withdrawn { id: RequestId(id) });
         false
     }
 
