@@ -8,8 +8,10 @@ RUNS=${RUNS:-1000000}
 TARGETS=${*:-number json url config stored auth_body session}
 mkdir -p logs
 for t in $TARGETS; do
+  MAXLEN=4096
   case $t in
-    json|stored|auth_body|session|number) dict=dicts/json.dict ;;
+    json|stored|auth_body|session) dict=dicts/json.dict ;;
+    number) dict=dicts/json.dict; MAXLEN=128 ;;
     config) dict=dicts/config.dict ;;
     url) dict=dicts/url.dict ;;
   esac
@@ -20,7 +22,7 @@ for t in $TARGETS; do
   echo "$t: src/core $(git log -1 --format=%h -- ../src/core)$(git diff --quiet -- ../src/core || echo ' + uncommitted changes')" >> logs/core.txt
   # New inputs go to $work; the checked-in corpus (and seeds, when present) are read too.
   cargo +nightly fuzz run -O "$t" "$work" corpus/$t $( [ -d seeds/$t ] && echo seeds/$t ) -- \
-    -runs="$RUNS" -max_len=4096 -jobs=1 -workers=1 -dict="$dict" -print_final_stats=1 \
+    -runs="$RUNS" -max_len="$MAXLEN" -jobs=1 -workers=1 -dict="$dict" -print_final_stats=1 \
     -timeout=10 -rss_limit_mb=2048 >"logs/$t.out" 2>&1 || true
   end=$(date -u +%s)
   mv fuzz-0.log "logs/$t.log" 2>/dev/null || true
