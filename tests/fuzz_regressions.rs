@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 /// Reproducers of findings not fixed in src/core yet: `(target, file name, finding)`.
-const OPEN: &[(&str, &str, &str)] = &[("number", "finding-4-binade-bottom", "finding 4")];
+const OPEN: &[(&str, &str, &str)] = &[];
 
 fn dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(kind).join(target)
@@ -141,23 +141,15 @@ fn finding_3_big_integer_codes_print_like_js() {
     run("number", &data, true);
 }
 
-fn open_finding(finding: &str) {
-    for (t, f, which) in OPEN {
-        if *which == finding {
-            let data = fs::read(dir("regressions", t).join(f)).unwrap();
-            run(t, &data, true);
-        }
-    }
-}
-
-/// Finding 4 (docs/FUZZING.md): `json::number_to_string(2^-1007)` is
+/// Finding 4 (docs/FUZZING.md), fixed: `json::number_to_string(2^-1007)` was
 /// `7.2911220195563975e-304` (17 digits); the shortest digits that parse back, and JS
 /// `String()`, are `7.291122019556398e-304`. At the bottom of a binade the lower neighbour
-/// is closer, and the nearest 16-digit decimal does not parse back while the one above does.
+/// is closer, and the nearest 16-digit decimal does not parse back while the one above
+/// does; the printer now tries both neighbours at each length.
 #[test]
-#[ignore = "finding 4 is open in src/core/json.rs: at a power of two, number_to_string may print 17 digits where 16 round-trip"]
 fn finding_4_binade_bottom_prints_shortest() {
-    open_finding("finding 4");
+    let data = fs::read(dir("regressions", "number").join("finding-4-binade-bottom")).unwrap();
+    run("number", &data, true);
 }
 
 /// The hand-written WHATWG model of checks.rs knows where tricky URLs go (a backslash ends

@@ -651,6 +651,27 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// Shortest digits of finite `x > 0` that parse back to it (the nearest such when several
 /// have that length): (digits, exponent of the first). From the exact decimal expansion of
 /// x = mant * 2^k (a big integer: mant * 2^k, or mant * 5^-k with the point moved -k places).
+/// `d` (digits of a number whose first digit is at 10^`first`) plus one unit in its last
+/// place, carrying; a carry out of the first digit keeps the length and moves `first` up.
+fn increment(d: &[u8], first: i32) -> (Vec<u8>, i32) {
+    let mut d = d.to_vec();
+    let mut j = d.len();
+    loop {
+        if j == 0 {
+            d.insert(0, 1);
+            d.pop();
+            return (d, first + 1);
+        }
+        j -= 1;
+        if d[j] == 9 {
+            d[j] = 0;
+        } else {
+            d[j] += 1;
+            return (d, first);
+        }
+    }
+}
+
 fn shortest(x: f64) -> (Vec<u8>, i32) {
     let bits = x.to_bits();
     let (be, frac) = ((bits >> 52) as i32, bits & ((1 << 52) - 1));
@@ -686,37 +707,26 @@ fn shortest(x: f64) -> (Vec<u8>, i32) {
     let exact = rev;
     let first = point + exact.len() as i32 - 1;
     for p in 1..=exact.len().min(17) {
-        let mut d = exact[..p].to_vec();
         let rest = &exact[p..];
-        let up = match rest.first() {
+        let down = exact[..p].to_vec();
+        let nearest_is_up = match rest.first() {
             Some(&r) if r > 5 => true,
-            Some(&5) => rest[1..].iter().any(|&r| r != 0) || d[p - 1] % 2 == 1,
+            Some(&5) => rest[1..].iter().any(|&r| r != 0) || down[p - 1] % 2 == 1,
             _ => false,
         };
-        let mut f = first;
-        if up {
-            let mut j = p;
-            loop {
-                if j == 0 {
-                    d.insert(0, 1);
+        let inexact = rest.iter().any(|&r| r != 0);
+        let up = increment(&down, first);
+        let (near, far) = if nearest_is_up { (up, (down, first)) } else { ((down, first), up) };
+        // The nearest p-digit decimal first (JS picks the closest when several read back);
+        // at the bottom of a binade the gap below is half the gap above, so the other
+        // neighbour can read back when the nearest does not (fuzzing finding 4).
+        for (mut d, f) in [Some(near), inexact.then_some(far)].into_iter().flatten() {
+            if from_decimal(&d, f - (d.len() as i32 - 1)) == Some(x) {
+                while d.last() == Some(&0) {
                     d.pop();
-                    f += 1;
-                    break;
                 }
-                j -= 1;
-                if d[j] == 9 {
-                    d[j] = 0;
-                } else {
-                    d[j] += 1;
-                    break;
-                }
+                return (d, f);
             }
-        }
-        if from_decimal(&d, f - (d.len() as i32 - 1)) == Some(x) {
-            while d.last() == Some(&0) {
-                d.pop();
-            }
-            return (d, f);
         }
     }
     let mut d = exact;
@@ -861,5 +871,24 @@ mod tests {
             let short = format!("{:.3e}", next() as f64 / 1e5);
             assert_eq!(parse_number(&short), short.parse::<f64>().ok(), "{short}");
         }
+    }
+
+    #[test]
+    fn powers_of_two_print_as_short_as_rust() {
+        // At the bottom of a binade the gap below is half the gap above: the nearest
+        // 16-digit decimal may not read back while the one above does (fuzzing finding 4,
+        // 2^-1007 printed with 17 digits). Every power of two, from subnormal to huge.
+        let mut x = f64::from_bits(1);
+        while x.is_finite() {
+            let js = number_to_string(x);
+            assert_eq!(parse_number(&js), Some(x), "{js}");
+            let rust = format!("{x:e}");
+            let digits = |t: &str| t.split(['e', 'E']).next().unwrap_or("").replace('.', "").trim_matches('0').len();
+            if !(x == x.trunc() && x < 9_007_199_254_740_992.0) {
+                assert_eq!(digits(&js), digits(&rust), "{rust} printed as {js}");
+            }
+            x *= 2.0;
+        }
+        assert_eq!(number_to_string(f64::from_bits(0x0010_0000_0000_0000) * 2f64.powi(15)), "7.291122019556398e-304");
     }
 }
