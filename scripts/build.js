@@ -160,16 +160,6 @@ async function minifyJs(dir) {
   log(`build: JS minified ${before} B -> ${after} B (raw)`)
 }
 
-function copyDir(from, to) {
-  fs.mkdirSync(to, { recursive: true })
-  for (const ent of fs.readdirSync(from, { withFileTypes: true })) {
-    const a = path.join(from, ent.name)
-    const b = path.join(to, ent.name)
-    if (ent.isDirectory()) copyDir(a, b)
-    else if (ent.isFile()) fs.copyFileSync(a, b)
-  }
-}
-
 // Every import of the wasm must be provided by the glue, and the glue must load in Node.
 async function smokeCheck(dir) {
   const gluePath = path.join(dir, `${NAME}_glue.js`)
@@ -218,7 +208,7 @@ async function build(argv = [], ctx = null) {
     log(`build: wasm ${before} B from wasm-bindgen -> ${bytes.length} B optimized -> ${br.length} B brotli`)
 
     if (!fs.existsSync(JS_DIR)) fail('js/ is missing')
-    copyDir(JS_DIR, stage)
+    fs.cpSync(JS_DIR, stage, { recursive: true })
     for (const need of ['index.js', 'loader.js', 'polyfill.js']) {
       if (!fs.existsSync(path.join(stage, need))) fail(`js/${need} is missing; dist/ needs it`)
     }

@@ -22,20 +22,10 @@ const zlib = require('zlib')
 const REAL_WEBASSEMBLY = WebAssembly
 const DIST = path.resolve(__dirname, '..', '..', 'dist')
 
-function copyDir(from, to) {
-  fs.mkdirSync(to, { recursive: true })
-  for (const ent of fs.readdirSync(from, { withFileTypes: true })) {
-    const a = path.join(from, ent.name)
-    const b = path.join(to, ent.name)
-    if (ent.isDirectory()) copyDir(a, b)
-    else fs.copyFileSync(a, b)
-  }
-}
-
 // A code package with dist/ at <root>/<npmRoot>/miniprogram_npm/tokengate/.
 function makePackage({ npmRoot = '', extra = {} } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tokengate-mp-'))
-  copyDir(DIST, path.join(root, npmRoot, 'miniprogram_npm', 'tokengate'))
+  fs.cpSync(DIST, path.join(root, npmRoot, 'miniprogram_npm', 'tokengate'), { recursive: true })
   for (const [rel, text] of Object.entries(extra)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
     fs.writeFileSync(path.join(root, rel), text)
