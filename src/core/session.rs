@@ -8,7 +8,7 @@ use super::config::Config;
 use super::error::{Error, LoginRequiredReason};
 use super::token::{self, Fresh, TokenSet};
 use super::url;
-use super::{AuthCallId, AuthReply, Command, Event, Input, Millis, NewSession, Reply, RequestId, SessionInfo, Submit};
+use super::{AuthCallId, AuthReply, Command, Event, Input, Millis, NewSession, Reply, RequestId, SessionInfo, StoredSession, Submit};
 
 /// Where the session is. Exactly the states `Checking`, `LoggingIn` and `Refreshing` have a
 /// call in flight, and only they (plus `Loading`) keep requests waiting.
@@ -235,6 +235,14 @@ impl Core {
         }
     }
 
+    /// Whether a send made with the token of `generation` may still go out now: that token
+    /// set is still the session's and no login or refresh is in flight (rule 2). A driver
+    /// that holds a send (an async `beforeRequest`) asks before starting the transport and
+    /// feeds [`Input::Withdrawn`] when not.
+    pub fn sendable(&self, generation: u32) -> bool {
+        matches!(&self.state, State::Valid(t) if t.generation == generation)
+    }
+
     fn push(&mut self, c: Command) {
         self.commands.push_back(c);
     }
@@ -344,7 +352,7 @@ impl Core {
     fn install(&mut self, fresh: Fresh, event: Option<Event>) {
         self.generation = self.generation.saturating_add(1);
         let tokens = fresh.with_generation(self.generation);
-        self.push(Command::Persist { value: tokens.to_json() });
+        self.push(Command::Persist { session: tokens.to_stored() });
         if let Some(e) = event {
             self.push(Command::Emit(e));
         }
@@ -449,12 +457,12 @@ impl Core {
 
     // ---------------------------------------------------------------- inputs
 
-    fn on_stored(&mut self, value: Option<String>) {
+    fn on_stored(&mut self, value: Option<StoredSession>) {
         if !matches!(self.state, State::Loading) {
             return; // Read too late: setSession() or logout() came first and win.
         }
         // Rule 10: missing, not JSON or wrong shape -> no session.
-        match value.as_deref().and_then(token::from_stored) {
+        match value.and_then(token::from_stored) {
             Some(fresh) => {
                 self.generation = self.generation.saturating_add(1);
                 let tokens = fresh.with_generation(self.generation);
@@ -727,7 +735,7 @@ mod tests {
 
     fn stored(access: &str, refresh: Option<&str>, expires_at: Option<u64>) -> Input {
         let t = Fresh { access: access.into(), refresh: refresh.map(Into::into), expires_at, lifetime: expires_at }.with_generation(1);
-        Input::Stored(Some(t.to_json()))
+        Input::Stored(Some(t.to_stored()))
     }
 
     #[test]
@@ -784,7 +792,7 @@ mod tests {
         assert_eq!(drain(&mut c), vec![Command::PlatformLogin { call: AuthCallId(1) }]);
         c.handle(1, Input::PlatformLogin { call: AuthCallId(1), result: Ok("code".into()) });
         assert_eq!(drain(&mut c), vec![Command::PostLogin { call: AuthCallId(1), url: "https://api.test/auth/login".into(), code: "code".into() }]);
-        c.handle(2, Input::AuthReply { call: AuthCallId(1), reply: AuthReply::Http { status: 200, body: r#"{"accessToken":"A"}"#.into() } });
+        c.handle(2, Input::AuthReply { call: AuthCallId(1), reply: AuthReply::Http { status: 200, body: crate::core::AuthBody { access_token: Some("A".into()), ..Default::default() } } });
         let cmds = drain(&mut c);
         assert!(matches!(cmds[0], Command::Persist { .. }));
         assert_eq!(cmds[1], Command::Emit(Event::Login { ok: true }));
@@ -855,7 +863,7 @@ mod tests {
         assert_eq!(c.generation(), 0);
         c.handle(0, Input::SetSession(NewSession { access_token: "T".into(), refresh_token: None, expires_in_secs: Some(f64::NAN) }));
         let cmds = drain(&mut c);
-        assert!(matches!(&cmds[0], Command::Persist { value } if value.contains("\"expiresAt\":null")));
+        assert!(matches!(&cmds[0], Command::Persist { session } if session.expires_at.is_none() && session.access_token == "T"));
         assert_eq!(c.generation(), 1);
         assert_eq!(c.session(0), SessionInfo { logged_in: true, expires_at: None });
     }

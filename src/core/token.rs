@@ -1,9 +1,38 @@
 //! The token set: where it comes from (a login/refresh body, `setSession()`, storage),
 //! when it counts as expired, and how it is persisted.
 
-use super::config::TokenFields;
-use super::json::{self, Value};
+use serde::{Deserialize, Serialize};
+
+use super::body::AuthBody;
 use super::Millis;
+
+/// The session as the platform's storage keeps it (an object: `setStorageSync` stores
+/// objects). Times are JS numbers of ms; read back by [`from_stored`], which refuses
+/// anything but a well-formed session (rule 10).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredSession {
+    pub access_token: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Absolute expiry, ms since the epoch.
+    #[serde(default)]
+    pub expires_at: Option<f64>,
+    /// `expiresIn` in ms as received.
+    #[serde(default)]
+    pub lifetime: Option<f64>,
+}
+
+impl core::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StoredSession")
+            .field("access_token", &"<hidden>")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<hidden>"))
+            .field("expires_at", &self.expires_at)
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
+}
 
 /// The tokens the core holds. `generation` grows by one with every set installed, so a
 /// reply can tell which token its request carried (rules 3 and 4).
@@ -104,85 +133,63 @@ impl TokenSet {
         self.expires_at.is_some_and(|at| now >= at)
     }
 
-    /// The persisted form:
-    /// `{"accessToken":..,"refreshToken":..|null,"expiresAt":ms|null,"lifetime":ms|null}`.
-    pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(self.access.len() + self.refresh.as_ref().map_or(0, |r| r.len()) + 80);
-        out.push_str("{\"accessToken\":");
-        json::write_string(&mut out, &self.access);
-        out.push_str(",\"refreshToken\":");
-        match &self.refresh {
-            Some(r) => json::write_string(&mut out, r),
-            None => out.push_str("null"),
+    /// The persisted form.
+    pub fn to_stored(&self) -> StoredSession {
+        StoredSession {
+            access_token: self.access.clone(),
+            refresh_token: self.refresh.clone(),
+            expires_at: self.expires_at.map(|v| v as f64),
+            lifetime: self.lifetime.map(|v| v as f64),
         }
-        out.push_str(",\"expiresAt\":");
-        opt_number(&mut out, self.expires_at);
-        out.push_str(",\"lifetime\":");
-        opt_number(&mut out, self.lifetime);
-        out.push('}');
-        out
     }
 }
 
-fn opt_number(out: &mut String, n: Option<u64>) {
-    match n {
-        Some(n) => json::write_u64(out, n),
-        None => out.push_str("null"),
+/// A stored time: a non-negative number of ms, saturated into `u64`.
+fn stored_ms(v: Option<f64>) -> Result<Option<Millis>, ()> {
+    match v {
+        None => Ok(None),
+        Some(n) if n >= 0.0 => Ok(Some(if n >= u64::MAX as f64 { u64::MAX } else { n as u64 })),
+        Some(_) => Err(()), // negative or NaN
     }
 }
 
-/// Read back what [`TokenSet::to_json`] wrote. Anything else (not JSON, wrong shape,
-/// wrong types, empty access token) is `None`: no session (rule 10).
-pub(crate) fn from_stored(text: &str) -> Option<Fresh> {
-    let v = json::parse(text)?;
-    if !matches!(v, Value::Object(_)) {
+/// Read back what [`TokenSet::to_stored`] wrote. A session with an unusable access token
+/// or impossible times is `None`: no session (rule 10).
+pub(crate) fn from_stored(s: StoredSession) -> Option<Fresh> {
+    if !usable(&s.access_token) {
         return None;
     }
-    let access = v.get("accessToken")?.as_str().filter(|s| usable(s))?.to_string();
-    let refresh = match v.get("refreshToken") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
-        Some(_) => return None,
-    };
-    let ms = |key: &str| -> Result<Option<Millis>, ()> {
-        match v.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) if *n >= 0.0 => Ok(Some(if *n >= u64::MAX as f64 { u64::MAX } else { *n as u64 })),
-            Some(_) => Err(()),
-        }
-    };
-    let expires_at = ms("expiresAt").ok()?;
-    let lifetime = ms("lifetime").ok()?;
-    Some(Fresh { access, refresh, expires_at, lifetime })
+    Some(Fresh {
+        access: s.access_token,
+        refresh: s.refresh_token.filter(|r| !r.is_empty()),
+        expires_at: stored_ms(s.expires_at).ok()?,
+        lifetime: stored_ms(s.lifetime).ok()?,
+    })
 }
 
-/// The token set inside a login/refresh body, read at the configured paths. `None` when
-/// the body is not JSON or has no usable access token string ([`usable`]). `expiresIn` may be a
-/// number or a numeric string; anything else means "unknown expiry".
-pub(crate) fn extract(body: &Value, fields: &TokenFields, now: Millis) -> Option<Fresh> {
-    let access = body.path(&fields.access_token)?.as_str().filter(|s| usable(s))?.to_string();
-    let refresh = body.path(&fields.refresh_token).and_then(Value::as_str).map(str::to_string);
-    let expires_in = match body.path(&fields.expires_in) {
-        Some(Value::Number(n)) => Some(*n),
-        Some(Value::String(s)) => crate::core::json::parse_number(s.trim()),
-        _ => None,
-    };
-    Some(Fresh::new(access, refresh, expires_in, now))
+/// The token set of a login/refresh body. `None` without a usable access token
+/// ([`usable`]); an `expiresIn` that is no number means "unknown expiry".
+pub(crate) fn extract(body: &AuthBody, now: Millis) -> Option<Fresh> {
+    let access = body.access_token.as_ref().filter(|s| usable(s))?.clone();
+    Some(Fresh::new(access, body.refresh_token.clone(), body.expires_in, now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fields() -> TokenFields {
-        TokenFields::default()
+    fn body(access: Option<&str>, refresh: Option<&str>, expires_in: Option<f64>) -> AuthBody {
+        AuthBody {
+            access_token: access.map(Into::into),
+            refresh_token: refresh.map(Into::into),
+            expires_in,
+            code: None,
+        }
     }
 
     #[test]
-    fn extracts_with_paths_and_string_expiry() {
-        let body = json::parse(r#"{"data":{"t":"A","r":"R","e":"100"}}"#).unwrap();
-        let f = TokenFields { access_token: "data.t".into(), refresh_token: "data.r".into(), expires_in: "data.e".into() };
-        let got = extract(&body, &f, 1_000).unwrap();
+    fn extracts_tokens_and_expiry() {
+        let got = extract(&body(Some("A"), Some("R"), Some(100.0)), 1_000).unwrap();
         assert_eq!(got.access, "A");
         assert_eq!(got.refresh.as_deref(), Some("R"));
         assert_eq!(got.expires_at, Some(101_000));
@@ -190,35 +197,43 @@ mod tests {
     }
 
     #[test]
-    fn missing_or_empty_access_token_is_none() {
-        for b in [r#"{}"#, r#"{"accessToken":""}"#, r#"{"accessToken":5}"#, r#"[1]"#, r#""x""#,
-                  r#"{"accessToken":"a\r\nX-Evil: 1"}"#, r#"{"accessToken":"a\u0000"}"#, r#"{"accessToken":"\u007f"}"#] {
-            assert!(extract(&json::parse(b).unwrap(), &fields(), 0).is_none(), "{b}");
+    fn missing_or_unusable_access_token_is_none() {
+        for a in [None, Some(""), Some("a\r\nX-Evil: 1"), Some("a\u{0}"), Some("\u{7f}")] {
+            assert!(extract(&body(a, None, None), 0).is_none(), "{a:?}");
         }
-        let got = extract(&json::parse(r#"{"accessToken":"a","expiresIn":"soon","refreshToken":""}"#).unwrap(), &fields(), 0).unwrap();
+        let got = extract(&body(Some("a"), Some(""), None), 0).unwrap();
         assert_eq!(got.expires_at, None);
         assert_eq!(got.refresh, None);
-        let neg = extract(&json::parse(r#"{"accessToken":"a","expiresIn":-5}"#).unwrap(), &fields(), 7).unwrap();
+        let neg = extract(&body(Some("a"), None, Some(-5.0)), 7).unwrap();
         assert_eq!(neg.expires_at, Some(7));
-        let huge = extract(&json::parse(r#"{"accessToken":"a","expiresIn":1e300}"#).unwrap(), &fields(), 7).unwrap();
+        let huge = extract(&body(Some("a"), None, Some(1e300)), 7).unwrap();
         assert_eq!(huge.expires_at, Some(u64::MAX));
+        let nan = extract(&body(Some("a"), None, Some(f64::NAN)), 7).unwrap();
+        assert_eq!(nan.expires_at, None);
     }
 
     #[test]
     fn persist_round_trip() {
         let t = Fresh::new("a\"b".into(), Some("r".into()), Some(60.0), 1000).with_generation(3);
-        let back = from_stored(&t.to_json()).unwrap();
+        let back = from_stored(t.to_stored()).unwrap();
         assert_eq!(back.with_generation(3), t);
         let bare = Fresh::new("a".into(), None, None, 0).with_generation(1);
-        assert_eq!(from_stored(&bare.to_json()).unwrap().with_generation(1), bare);
+        assert_eq!(from_stored(bare.to_stored()).unwrap().with_generation(1), bare);
+        // Through the text a storage may hold (an earlier version stored JSON text).
+        let text = serde_json::to_string(&t.to_stored()).unwrap();
+        assert_eq!(text, r#"{"accessToken":"a\"b","refreshToken":"r","expiresAt":61000.0,"lifetime":60000.0}"#);
+        let parsed: StoredSession = serde_json::from_str(&text).unwrap();
+        assert_eq!(from_stored(parsed).unwrap().with_generation(3), t);
     }
 
     #[test]
     fn garbage_storage_is_no_session() {
-        for s in ["", "null", "{", "[]", "\"tok\"", r#"{"accessToken":""}"#, r#"{"accessToken":"a\nb"}"#, r#"{"accessToken":1}"#,
-                  r#"{"accessToken":"a","refreshToken":3}"#, r#"{"accessToken":"a","expiresAt":"x"}"#,
-                  r#"{"accessToken":"a","expiresAt":-1}"#, r#"{"accessToken":"a","lifetime":{}}"#] {
-            assert!(from_stored(s).is_none(), "{s}");
+        let s = |a: &str, e: Option<f64>, l: Option<f64>| StoredSession { access_token: a.into(), refresh_token: None, expires_at: e, lifetime: l };
+        for bad in [s("", None, None), s("a\nb", None, None), s("a", Some(-1.0), None), s("a", None, Some(f64::NAN))] {
+            assert!(from_stored(bad).is_none());
+        }
+        for text in ["null", "[]", "\"tok\"", r#"{"accessToken":1}"#, r#"{"accessToken":"a","refreshToken":3}"#, r#"{"accessToken":"a","expiresAt":"x"}"#] {
+            assert!(serde_json::from_str::<StoredSession>(text).ok().and_then(from_stored).is_none(), "{text}");
         }
     }
 
@@ -237,9 +252,15 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_tokens() {
-        let t = Fresh::new("SECRET".into(), Some("RSECRET".into()), None, 0).with_generation(1);
-        assert!(!format!("{t:?}").contains("SECRET"));
+    fn debug_shows_the_shape_and_hides_tokens() {
+        let t = Fresh::new("SECRET".into(), Some("RSECRET".into()), Some(1.0), 0).with_generation(7);
+        let d = format!("{t:?}");
+        assert!(!d.contains("SECRET"), "{d}");
+        assert!(d.contains("generation: 7") && d.contains("refresh: true"), "{d}");
+        let stored = format!("{:?}", t.to_stored());
+        assert!(!stored.contains("SECRET") && stored.contains("<hidden>") && stored.contains("1000"), "{stored}");
+        let b = format!("{:?}", body(Some("SECRET"), Some("RSECRET"), Some(3.0)));
+        assert!(!b.contains("SECRET") && b.contains("<hidden>") && b.contains("3.0"), "{b}");
         assert!(!format!("{:?}", Fresh::new("SECRET".into(), None, None, 0)).contains("SECRET"));
     }
 }

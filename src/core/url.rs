@@ -29,7 +29,7 @@ impl Parsed {
         out.push_str(&self.host);
         if let Some(p) = self.port {
             out.push(':');
-            super::json::write_u64(&mut out, p as u64);
+            out.push_str(&p.to_string());
         }
         out
     }

@@ -11,8 +11,57 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tokengate::core::{
-    AuthCallId, AuthReply, Command, Config, Core, Error, Event, Input, NewSession, Reply, RequestId, Submit,
+    AuthBody, AuthCallId, AuthReply, Body, Command, Config, Core, Error, Event, Input, NewSession, Reply, RequestId,
+    StoredSession, Submit,
 };
+
+/// A parsed JSON body seen as the core's [`Body`], the way the wasm driver sees a JS object
+/// (strings, numbers and numeric strings, `String(code)`).
+#[derive(Debug, Clone)]
+pub struct Json(pub serde_json::Value);
+
+impl Body for Json {
+    fn member(&self, key: &str) -> Option<Self> {
+        match &self.0 {
+            serde_json::Value::Object(m) => m.get(key).cloned().map(Json),
+            serde_json::Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)).cloned().map(Json),
+            _ => None,
+        }
+    }
+    fn text(&self) -> Option<String> {
+        self.0.as_str().map(str::to_string)
+    }
+    fn number(&self) -> Option<f64> {
+        match &self.0 {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
+            _ => None,
+        }
+    }
+    fn code(&self) -> Option<String> {
+        match &self.0 {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            serde_json::Value::Number(n) => Some(match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => (f as i64).to_string(),
+                _ => n.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// What the core reads of a login/refresh body given as text (not JSON: a string body).
+pub fn auth_body(text: &str, config: &Config) -> AuthBody {
+    let v = serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
+    AuthBody::read(&Json(v), config)
+}
+
+/// A stored session given as the text an older version (or a test) kept: `None` when it
+/// is not of the stored shape, as the driver's deserializer gives.
+pub fn stored_of(text: &str) -> Option<StoredSession> {
+    serde_json::from_str(text).ok()
+}
 
 /// How the server answers a login or refresh POST.
 #[derive(Debug, Clone, PartialEq)]
@@ -329,8 +378,8 @@ impl Sim {
                     self.stored_fed = true;
                     // What the core may use until it persists something else.
                     if self.known_token.is_none() {
-                        self.known_token = v.as_deref().and_then(stored_access);
-                        self.known_expiry = v.as_deref().map_or((None, None), stored_expiry);
+                        self.known_token = v.as_ref().and_then(stored_access);
+                        self.known_expiry = v.as_ref().map_or((None, None), stored_expiry);
                     }
                 }
             }
@@ -433,13 +482,14 @@ impl Sim {
                     self.auth_open = None;
                 }
             }
-            Command::Persist { value } => {
-                match stored_access(&value) {
+            Command::Persist { session } => {
+                let value = serde_json::to_string(&session).unwrap_or_default();
+                match stored_of(&value).as_ref().and_then(stored_access) {
                     Some(a) => {
                         self.known_token = Some(a);
-                        self.known_expiry = stored_expiry(&value);
+                        self.known_expiry = stored_expiry(&session);
                     }
-                    None => self.violation(format!("persisted value the core cannot read back: {value}")),
+                    None => self.violation("persisted value the core cannot read back".to_string()),
                 }
                 self.log.persisted.push(value);
             }
@@ -547,18 +597,18 @@ impl Sim {
                 let reply = match mode {
                     AuthMode::Hang | AuthMode::Slow(_) => return,
                     AuthMode::Transport => AuthReply::Transport { message: "request:fail".into() },
-                    AuthMode::NoToken => AuthReply::Http { status: 200, body: "{\"ok\":true}".into() },
-                    AuthMode::Status(s, b) => AuthReply::Http { status: s, body: b },
+                    AuthMode::NoToken => AuthReply::Http { status: 200, body: auth_body("{\"ok\":true}", &self.config) },
+                    AuthMode::Status(s, b) => AuthReply::Http { status: s, body: auth_body(&b, &self.config) },
                     AuthMode::Ok => {
                         if kind == AuthKind::PostRefresh && self.server.refresh_token.as_ref() != Some(&secret) {
-                            AuthReply::Http { status: 401, body: "{\"error\":\"bad refresh\"}".into() }
+                            AuthReply::Http { status: 401, body: auth_body("{\"error\":\"bad refresh\"}", &self.config) }
                         } else {
                             let with_refresh = kind == AuthKind::PostLogin || self.server.rotate;
                             let body = self.server.issue(now, with_refresh);
                             let n = self.server.issued;
                             self.secrets.insert(format!("acc-secret-{n:04}"));
                             self.secrets.insert(format!("ref-secret-{n:04}"));
-                            AuthReply::Http { status: 200, body }
+                            AuthReply::Http { status: 200, body: auth_body(&body, &self.config) }
                         }
                     }
                 };
@@ -644,8 +694,9 @@ impl Sim {
         self.submitted.get(&id).copied()
     }
 
+    /// Launch with what storage holds, given as text (`None`: nothing stored).
     pub fn stored(&mut self, v: Option<String>) {
-        self.input(Input::Stored(v));
+        self.input(Input::Stored(v.as_deref().and_then(stored_of)));
     }
 
     /// Launch with a stored session the server also knows (access `acc-secret-0000`).
@@ -743,21 +794,15 @@ impl Sim {
     }
 }
 
-/// The access token of a persisted session, if it reads back.
-fn stored_access(v: &str) -> Option<String> {
-    let start = v.find("\"accessToken\":\"")? + 15;
-    let end = start + v[start..].find('"')?;
-    let a = &v[start..end];
-    (!a.is_empty()).then(|| a.to_string())
+/// The access token of a stored session, if it is one the core can use.
+fn stored_access(v: &StoredSession) -> Option<String> {
+    let a = &v.access_token;
+    (!a.is_empty() && !a.chars().any(|c| c < ' ' || c == '\u{7f}')).then(|| a.clone())
 }
 
-fn stored_expiry(v: &str) -> (Option<u64>, Option<u64>) {
-    let num = |key: &str| -> Option<u64> {
-        let start = v.find(key)? + key.len();
-        let digits: String = v[start..].chars().take_while(|c| c.is_ascii_digit()).collect();
-        digits.parse().ok()
-    };
-    (num("\"expiresAt\":"), num("\"lifetime\":"))
+fn stored_expiry(v: &StoredSession) -> (Option<u64>, Option<u64>) {
+    let ms = |x: Option<f64>| x.filter(|n| *n >= 0.0).map(|n| n as u64);
+    (ms(v.expires_at), ms(v.lifetime))
 }
 
 fn short(i: &Input) -> String {
