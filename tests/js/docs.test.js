@@ -6,8 +6,10 @@
 // 2. the example files in docs/examples/ run against the built dist/ with a fake wx, and do
 //    what the docs say they do (and naive.js, the snippet the docs warn about, really has the
 //    races they describe);
-// 3. the two READMEs link each other and their options tables name every option of
-//    shared/API.md.
+// 3. the two READMEs link each other and docs/API.md (the API reference); their options
+//    tables name every option of docs/API.md; the options, error codes and events of
+//    docs/API.md's tables are the package's (js/index.d.ts or README.md's tables) and include
+//    every one the READMEs and this test list; no doc points outside the repository.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('fs')
@@ -17,7 +19,10 @@ const { Server, fakeWx, sleep, outcome, DIST } = require('./client.fake')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLES = path.join(ROOT, 'docs', 'examples')
-const DOCS = ['README.md', 'README.zh-CN.md', 'docs/architecture.md']
+const DOCS = ['README.md', 'README.zh-CN.md', 'docs/architecture.md', 'docs/API.md']
+const API = 'docs/API.md'
+const CODES = ['NETWORK', 'TIMEOUT', 'HTTP', 'BUSINESS', 'UNAUTHORIZED', 'LOGIN_REQUIRED', 'ABORTED', 'CONFIG']
+const EVENTS = ['refresh', 'login', 'loginRequired', 'logout', 'error']
 
 // ---- 1. quoted snippets --------------------------------------------------------------------
 
@@ -113,27 +118,68 @@ test('README.md and README.zh-CN.md link each other', () => {
   const zh = fs.readFileSync(path.join(ROOT, 'README.zh-CN.md'), 'utf8')
   assert.match(en, /\]\(\.?\/?README\.zh-CN\.md\)/, 'README.md links README.zh-CN.md')
   assert.match(zh, /\]\(\.?\/?README\.md\)/, 'README.zh-CN.md links README.md')
+  for (const [doc, text] of [['README.md', en], ['README.zh-CN.md', zh]]) {
+    assert.match(text, /\]\(\.?\/?docs\/API\.md(#[^)]*)?\)/, `${doc} links docs/API.md`)
+  }
 })
 
-// Option names (first column, in backticks) of the first table whose header starts with
-// one of `headers`.
+// README*, docs/*.md and example-miniprogram/README.md: no path outside the repository, in
+// the text or as a relative link.
+test('no doc points outside the repository', () => {
+  const docs = fs.readdirSync(ROOT).filter((f) => /^README.*\.md$/.test(f))
+    .concat(fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => 'docs/' + f))
+    .concat(['example-miniprogram/README.md'])
+  for (const doc of docs) {
+    const text = fs.readFileSync(path.join(ROOT, doc), 'utf8')
+    for (const re of [/\.\.\/shared\b/, /\bshared\/(API|TOOLCHAIN)\.md/, /\/work\//]) {
+      assert.doesNotMatch(text, re, `${doc} refers to a path outside the repository`)
+    }
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1].replace(/#.*$/, '')
+      if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue
+      const abs = path.resolve(ROOT, path.dirname(doc), target)
+      assert.ok(!path.relative(ROOT, abs).startsWith('..') && !path.isAbsolute(target), `${doc}: the link ${m[1]} leaves the repository`)
+    }
+  }
+})
+
+// Names (first column, in backticks, quotes of an event name removed) of the first table
+// whose header starts with one of `headers`: options, error codes or events.
 function optionTable(text, headers) {
   const lines = text.split('\n')
   const start = lines.findIndex((l) => headers.some((h) => new RegExp('^\\|\\s*' + h + '\\s*\\|').test(l)))
   if (start < 0) return null
   const names = []
   for (let i = start + 2; i < lines.length && lines[i].startsWith('|'); i++) {
-    const m = lines[i].match(/^\|\s*`([A-Za-z]+)`/)
+    const m = lines[i].match(/^\|\s*`'?([A-Za-z_]+)'?`/)
     if (m) names.push(m[1])
   }
   return names
 }
 
-test("both READMEs' options tables name every option of shared/API.md", (t) => {
-  const api = path.join(ROOT, '..', 'shared', 'API.md')
-  if (!fs.existsSync(api)) return t.skip('shared/API.md is not beside the repository')
-  const wanted = optionTable(fs.readFileSync(api, 'utf8'), ['option'])
-  assert.ok(wanted && wanted.length >= 15, 'read the options of API.md')
+const readDoc = (doc) => fs.readFileSync(path.join(ROOT, doc), 'utf8')
+
+// docs/API.md's three tables.
+function apiTables() {
+  const text = readDoc(API)
+  const t = { options: optionTable(text, ['option']), codes: optionTable(text, ['code']), events: optionTable(text, ['event']) }
+  assert.ok(t.options && t.options.length >= 15, `${API} has an options table (| option | ...)`)
+  assert.ok(t.codes && t.codes.length >= 8, `${API} has an error code table (| code | ...)`)
+  assert.ok(t.events && t.events.length >= 5, `${API} has an events table (| event | ...)`)
+  return t
+}
+
+// Members of `export interface <name> {` or of `export type <name> =` in js/index.d.ts.
+function declared(dts, name) {
+  const iface = dts.match(new RegExp('export interface ' + name + '\\b[^{]*\\{([\\s\\S]*?)\\n\\}'))
+  if (iface) return [...iface[1].matchAll(/^\s*(?:readonly\s+)?([A-Za-z_]+)\??\s*:/gm)].map((m) => m[1])
+  const union = dts.match(new RegExp('export type ' + name + '\\s*=([\\s\\S]*?)(?:\\n\\s*\\n|\\nexport )'))
+  if (union) return [...union[1].matchAll(/'([A-Za-z_]+)'/g)].map((m) => m[1])
+  return []
+}
+
+test("both READMEs' options tables name every option of docs/API.md", () => {
+  const wanted = apiTables().options
   for (const [doc, headers] of [['README.md', ['option']], ['README.zh-CN.md', ['选项', 'option']]]) {
     const got = optionTable(fs.readFileSync(path.join(ROOT, doc), 'utf8'), headers)
     assert.ok(got, `${doc} has an options table`)
@@ -142,13 +188,40 @@ test("both READMEs' options tables name every option of shared/API.md", (t) => {
 })
 
 test('both READMEs name every error code and every event', () => {
-  const codes = ['NETWORK', 'TIMEOUT', 'HTTP', 'BUSINESS', 'UNAUTHORIZED', 'LOGIN_REQUIRED', 'ABORTED', 'CONFIG']
-  const events = ['refresh', 'login', 'loginRequired', 'logout', 'error']
+  const codes = CODES
+  const events = EVENTS
   for (const doc of ['README.md', 'README.zh-CN.md']) {
     const text = fs.readFileSync(path.join(ROOT, doc), 'utf8')
     for (const c of codes) assert.ok(text.includes('`' + c + '`'), `${doc} names ${c}`)
     for (const e of events) assert.ok(text.includes("`'" + e + "'`"), `${doc} names the event '${e}'`)
   }
+})
+
+test("docs/API.md's options, error codes and events are the package's, and the READMEs' ones are in it", () => {
+  const api = apiTables()
+  const dts = fs.readFileSync(path.join(ROOT, 'js', 'index.d.ts'), 'utf8')
+  const en = readDoc('README.md')
+  const pkg = {
+    options: declared(dts, 'ClientOptions'),
+    codes: declared(dts, 'TokenGateErrorCode'),
+    events: declared(dts, 'ClientEvents')
+  }
+  assert.ok(pkg.options.length >= 15 && pkg.codes.length >= 8 && pkg.events.length >= 5, 'read ClientOptions, TokenGateErrorCode and ClientEvents of js/index.d.ts')
+  const readme = { options: optionTable(en, ['option']), codes: optionTable(en, ['code']), events: optionTable(en, ['event']) }
+  for (const kind of ['options', 'codes', 'events']) {
+    assert.ok(readme[kind], `README.md has a table of ${kind}`)
+    // every name of docs/API.md is the package's: declared in index.d.ts or in README.md's table
+    for (const name of api[kind]) {
+      assert.ok(pkg[kind].includes(name) || readme[kind].includes(name), `${API}: ${kind} ${name} is in js/index.d.ts or README.md's table of ${kind}`)
+    }
+  }
+  // and the other way: what the READMEs' tables, index.d.ts and this test list is in docs/API.md
+  const zhOptions = optionTable(readDoc('README.zh-CN.md'), ['选项', 'option']) || []
+  for (const name of new Set([...readme.options, ...zhOptions, ...pkg.options])) {
+    assert.ok(api.options.includes(name), `option ${name} (README or index.d.ts) is in ${API}'s options table`)
+  }
+  for (const c of CODES) assert.ok(api.codes.includes(c), `${API}'s error table has ${c}`)
+  for (const e of new Set([...EVENTS, ...pkg.events])) assert.ok(api.events.includes(e), `${API}'s events table has '${e}'`)
 })
 
 // ---- 2. the examples run --------------------------------------------------------------------
