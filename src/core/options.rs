@@ -43,6 +43,33 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Toggle<T> {
     }
 }
 
+/// An object read through `deserialize_any`, the one way every deserializer hands over
+/// *all* of an object's members: serde-wasm-bindgen's `deserialize_struct` looks up only
+/// the fields the struct knows, so `deny_unknown_fields` would never see a typo such as
+/// `baseUrl` coming from JS. Anything but an object (an array included) is refused.
+pub(crate) struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// An optional object option (`null` / absent: `None`), read as an [`Object`].
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+}
+
 /// An envelope or `*When` code: a string, number or boolean, kept as JS's `String(code)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Code(pub String);
@@ -174,10 +201,13 @@ pub struct Options<H> {
     pub refresh: Option<Toggle<EndpointOption<H>>>,
     pub header: Option<BTreeMap<String, String>>,
     pub max_concurrent: Option<f64>,
+    #[serde(default, deserialize_with = "object")]
     pub token_fields: Option<TokenFieldsOption>,
     pub auth_header: Option<String>,
     pub auth_scheme: Option<String>,
+    #[serde(default, deserialize_with = "object")]
     pub expired_when: Option<When>,
+    #[serde(default, deserialize_with = "object")]
     pub login_required_when: Option<When>,
     pub check_session: Option<bool>,
     pub before_request: Option<H>,
@@ -232,7 +262,7 @@ where
     D: Deserializer<'de>,
     H: Deserialize<'de>,
 {
-    let options: Options<H> = serde_path_to_error::deserialize(d).map_err(|e| {
+    let options: Object<Options<H>> = serde_path_to_error::deserialize(d).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         if path == "." || path.is_empty() {
@@ -241,7 +271,7 @@ where
             err(&path, &inner)
         }
     })?;
-    options.check(env)
+    options.0.check(env)
 }
 
 /// A header name or scheme with a control character would split the header (rule 9).
@@ -577,6 +607,89 @@ mod tests {
         assert!(parse(r#"{"baseURL":"http://localhost:3000"}"#).is_ok());
         assert!(msg(parse(r#"{"baseURL":"https://a.com","login":{"url":"http://b.com/l"}}"#)).contains("login.url"));
         assert!(msg(parse(r#"{"baseURL":"ftp://a.com"}"#)).contains("baseURL"));
+    }
+
+    /// A JS object as serde-wasm-bindgen 0.6 hands it over: `deserialize_any` visits every
+    /// member, but `deserialize_struct` looks up only the fields the struct knows (and
+    /// reads an array by those names), so `deny_unknown_fields` alone never sees a typo.
+    #[derive(Clone)]
+    struct JsLike(serde_json::Value);
+
+    impl<'de> de::IntoDeserializer<'de, de::value::Error> for JsLike {
+        type Deserializer = JsLike;
+        fn into_deserializer(self) -> JsLike {
+            self
+        }
+    }
+
+    impl<'de> Deserializer<'de> for JsLike {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+            use serde_json::Value as J;
+            match self.0 {
+                J::Null => v.visit_unit(),
+                J::Bool(b) => v.visit_bool(b),
+                J::Number(n) => match n.as_i64() {
+                    Some(i) => v.visit_i64(i),
+                    None => v.visit_f64(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                J::String(s) => v.visit_string(s),
+                J::Array(a) => v.visit_seq(de::value::SeqDeserializer::new(a.into_iter().map(JsLike))),
+                J::Object(m) => v.visit_map(de::value::MapDeserializer::new(m.into_iter().map(|(k, x)| (k, JsLike(x))))),
+            }
+        }
+        fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+            if self.0.is_null() { v.visit_none() } else { v.visit_some(self) }
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            v: V,
+        ) -> Result<V::Value, Self::Error> {
+            let known = |get: &dyn Fn(&str) -> Option<serde_json::Value>| -> Vec<(String, JsLike)> {
+                fields.iter().filter_map(|f| get(f).map(|x| (f.to_string(), JsLike(x)))).collect()
+            };
+            let members = match &self.0 {
+                serde_json::Value::Object(m) => known(&|f| m.get(f).cloned()),
+                serde_json::Value::Array(_) => Vec::new(),
+                _ => return self.deserialize_any(v),
+            };
+            v.visit_map(de::value::MapDeserializer::new(members.into_iter()))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    fn parse_js(s: &str) -> Result<Settings<Opaque>, Error> {
+        read(JsLike(serde_json::from_str(s).unwrap()), EnvVersion::Release)
+    }
+
+    #[test]
+    fn unknown_options_are_named_whatever_the_deserializer() {
+        for (json, name) in [
+            (r#"{"baseUrl":"https://a.com"}"#, "baseUrl"),
+            (r#"{"tokenFields":{"access":"x"}}"#, "access"),
+            (r#"{"expiredWhen":{"sttus":[401]}}"#, "sttus"),
+            (r#"{"loginRequiredWhen":{"codes":[1]}}"#, "codes"),
+            (r#"{"login":{"methd":"GET"}}"#, "methd"),
+            (r#"{"baseURL":{"prod":"https://a.com"}}"#, "prod"),
+        ] {
+            let m = msg(parse_js(json));
+            assert!(m.starts_with("option ") && m.contains(name), "{json}: {m}");
+        }
+        // An array is no options object (nor any of its object options).
+        for json in [r#"[null,"https://a.com"]"#, r#"{"tokenFields":["t","r","e"]}"#, r#"{"expiredWhen":[[401],[]]}"#] {
+            assert!(matches!(parse_js(json), Err(Error::Config { .. })), "{json}");
+            assert!(matches!(parse(json), Err(Error::Config { .. })), "{json}");
+        }
+        let ok = parse_js(r#"{"baseURL":"https://a.com","tokenFields":{"accessToken":"t"},"expiredWhen":{"status":[419]},"timeout":5}"#).unwrap();
+        assert_eq!(ok.config.base_url, "https://a.com");
+        assert_eq!(ok.config.token_fields.access_token, "t");
+        assert_eq!(ok.config.expired_status, vec![419]);
+        assert_eq!(ok.config.timeout_ms, 5);
     }
 
     #[test]

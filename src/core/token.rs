@@ -4,23 +4,42 @@
 use serde::{Deserialize, Serialize};
 
 use super::body::AuthBody;
+use super::options::Object;
 use super::Millis;
 
 /// The session as the platform's storage keeps it (an object: `setStorageSync` stores
 /// objects). Times are JS numbers of ms; read back by [`from_stored`], which refuses
-/// anything but a well-formed session (rule 10).
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// anything but a well-formed session (rule 10). Read only from an object (an array is
+/// no session, whatever the deserializer: see [`super::options`]'s `Object`); members it
+/// does not know are ignored.
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredSession {
     pub access_token: String,
-    #[serde(default)]
     pub refresh_token: Option<String>,
     /// Absolute expiry, ms since the epoch.
-    #[serde(default)]
     pub expires_at: Option<f64>,
     /// `expiresIn` in ms as received.
-    #[serde(default)]
     pub lifetime: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredFields {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_at: Option<f64>,
+    #[serde(default)]
+    lifetime: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for StoredSession {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = Object::<StoredFields>::deserialize(d)?.0;
+        Ok(StoredSession { access_token: f.access_token, refresh_token: f.refresh_token, expires_at: f.expires_at, lifetime: f.lifetime })
+    }
 }
 
 impl core::fmt::Debug for StoredSession {
@@ -224,6 +243,9 @@ mod tests {
         assert_eq!(text, r#"{"accessToken":"a\"b","refreshToken":"r","expiresAt":61000.0,"lifetime":60000.0}"#);
         let parsed: StoredSession = serde_json::from_str(&text).unwrap();
         assert_eq!(from_stored(parsed).unwrap().with_generation(3), t);
+        // Members it does not know (a later version's) are ignored, absent ones are None.
+        let extra: StoredSession = serde_json::from_str(r#"{"v":2,"accessToken":"a","refreshToken":null}"#).unwrap();
+        assert_eq!(extra, StoredSession { access_token: "a".into(), refresh_token: None, expires_at: None, lifetime: None });
     }
 
     #[test]
@@ -232,7 +254,7 @@ mod tests {
         for bad in [s("", None, None), s("a\nb", None, None), s("a", Some(-1.0), None), s("a", None, Some(f64::NAN))] {
             assert!(from_stored(bad).is_none());
         }
-        for text in ["null", "[]", "\"tok\"", r#"{"accessToken":1}"#, r#"{"accessToken":"a","refreshToken":3}"#, r#"{"accessToken":"a","expiresAt":"x"}"#] {
+        for text in ["null", "[]", r#"["tok"]"#, r#"["tok","r",1,2]"#, "\"tok\"", r#"{"accessToken":1}"#, r#"{"accessToken":"a","refreshToken":3}"#, r#"{"accessToken":"a","expiresAt":"x"}"#] {
             assert!(serde_json::from_str::<StoredSession>(text).ok().and_then(from_stored).is_none(), "{text}");
         }
     }
