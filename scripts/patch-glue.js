@@ -103,7 +103,19 @@ function patchGlue(src, { name = 'tokengate' } = {}) {
   out = `'use strict';\n${HEADER}${POLYFILL}${out}`
 
   // --- what must not be left (in code; doc comments copied from Rust may say anything) ---
-  const code = stripComments(out)
+  // Two uses are allowed because the Rust side guards them (they run only where the thing
+  // exists): js-sys's task queue reads `globalThis.queueMicrotask` and calls it only when it
+  // is a function (else it chains promises); serde-wasm-bindgen's BigInt paths run only for
+  // values that are BigInts (`typeof v === 'bigint'`), which old iOS never has.
+  const GUARDED = [
+    /const ret = getObject\(arg0\)\.queueMicrotask;/g,
+    /^\s*queueMicrotask\(getObject\(arg0\)\);$/gm,
+    /isLikeNone\(ret\) \? BigInt\(0\) : ret/g,
+    /const ret = BigInt\.asUintN\(64, arg0\);/g,
+    /setBigInt64\(/g,
+  ]
+  let code = stripComments(out)
+  for (const re of GUARDED) code = code.replace(re, '')
   for (const [re, what] of [
     [/\bWebAssembly\b/, 'WebAssembly'],
     [/\bimport\.meta\b/, 'import.meta'],

@@ -264,11 +264,13 @@ where
 {
     let options: Object<Options<H>> = serde_path_to_error::deserialize(d).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
+        let text = e.into_inner().to_string();
+        // serde-wasm-bindgen's errors print as JS errors do ("Error: ...").
+        let inner = text.strip_prefix("Error: ").unwrap_or(&text);
         if path == "." || path.is_empty() {
-            err("options", &inner)
+            err("options", inner)
         } else {
-            err(&path, &inner)
+            err(&path, inner)
         }
     })?;
     options.0.check(env)

@@ -10,6 +10,16 @@ function assertTGE(e, code) {
   assert.equal(e.code, code, `code ${e.code} (${e.message})`)
 }
 
+// The stored session: an object (the platform's storage keeps objects); an earlier version
+// kept JSON text, which is still read.
+function storedSession(wx) {
+  const v = wx.storage['tokengate:session']
+  return typeof v === 'string' ? JSON.parse(v) : v
+}
+
+// Listeners run after a turn of the event loop.
+const tick = () => sleep(5)
+
 function noTokenIn(e, server) {
   for (let i = 1; i <= server.n; i++) {
     assert.ok(!String(e.message).includes('acc-' + i), 'no access token in the message')
@@ -39,7 +49,7 @@ test('ready; lazy first login; the token goes on the request and into storage', 
   assert.equal(loginCall.header.Authorization, undefined, 'the login call carries no token')
   assert.equal(loginCall.method, 'POST')
   assert.match(loginCall.data.code, /^code-/)
-  const stored = JSON.parse(wx.storage['tokengate:session'])
+  const stored = storedSession(wx)
   assert.equal(stored.accessToken, 'acc-1')
   const s = client.session()
   assert.equal(s.loggedIn, true)
@@ -69,7 +79,7 @@ test('20 concurrent requests on an expired token -> exactly one refresh', async 
   const refreshCall = server.log.find((l) => l.path === '/auth/refresh')
   assert.deepEqual(refreshCall.data, { refreshToken: 'ref-1' })
   assert.equal(refreshCall.header.Authorization, undefined, 'refresh carries no access token')
-  assert.equal(JSON.parse(wx.storage['tokengate:session']).refreshToken, 'ref-2', 'rotation persisted')
+  assert.equal(storedSession(wx).refreshToken, 'ref-2', 'rotation persisted')
 })
 
 test('20 concurrent 401s on a token valid by the clock -> one refresh, all replayed', async () => {
@@ -137,6 +147,7 @@ test('silent login fails -> every waiter LOGIN_REQUIRED, loginRequired fires onc
     assertTGE(o.error, 'LOGIN_REQUIRED')
     assert.equal(typeof o.error.reason, 'string')
   }
+  await tick()
   assert.equal(lr.length, 1)
   assert.equal(typeof lr[0].reason, 'string')
   assert.equal(wx.logins, 1)
@@ -203,6 +214,7 @@ test('logout while requests wait -> LOGIN_REQUIRED; storage cleared; logout even
   const o = await p
   assertTGE(o.error, 'LOGIN_REQUIRED')
   assert.equal(wx.storage['tokengate:session'], undefined)
+  await tick()
   assert.equal(logouts.length, 1)
   await sleep(120)
   assert.equal(client.session().loggedIn, false, 'the login that answered after logout was discarded')
@@ -238,6 +250,7 @@ test('loginRequiredWhen: session forgotten, LOGIN_REQUIRED, loginRequired event'
   client.on('loginRequired', (e) => lr.push(e))
   const o = await outcome(client.get('/gone'))
   assertTGE(o.error, 'LOGIN_REQUIRED')
+  await tick()
   assert.equal(lr.length, 1)
   assert.equal(client.session().loggedIn, false)
   assert.equal(wx.storage['tokengate:session'], undefined)
@@ -256,42 +269,65 @@ test('HTTP error with statusCode and data; NETWORK with errMsg; error event for 
   const n = await outcome(client.get('/net'))
   assertTGE(n.error, 'NETWORK')
   assert.equal(n.error.errMsg, 'request:fail timeout')
+  await tick()
   assert.equal(errs.length, 2)
   assert.equal(errs[0], h.error)
   noTokenIn(h.error, server)
 })
 
-test('CONFIG: bad options throw synchronously', () => {
+test('CONFIG: bad options reject ready and every request with a CONFIG naming the option, printed once', async () => {
   const { createClient, TokenGateError } = dist()
   const wx = fakeWx(new Server())
   const bad = [
-    { platform: wx, timeout: 'soon' },
-    { platform: wx, timeout: 0 },
-    { platform: wx, baseURL: 42 },
-    { platform: wx, baseURL: 'not a url' },
-    { platform: wx, baseURL: 'http://api.example.com' },
-    { platform: wx, refreshLeeway: -1 },
-    { platform: wx, login: 'yes' },
-    { platform: wx, refresh: { url: 5 } },
-    { platform: wx, tokenFields: 'x' },
-    { platform: wx, authHeader: 3 },
-    { platform: wx, authScheme: null, storageKey: 7 },
-    { platform: wx, expiredWhen: { status: '401' } },
-    { platform: wx, checkSession: 'yes' },
-    { platform: wx, beforeRequest: 'fn' },
-    { platform: wx, envelope: 'yes' },
-    { platform: wx, allowedOrigins: 'https://a.com' },
-    { platform: 'wx' },
-    'options'
+    [{ platform: wx, timeout: 'soon' }, 'timeout'],
+    [{ platform: wx, timeout: 0 }, 'timeout'],
+    [{ platform: wx, baseURL: 42 }, 'baseURL'],
+    [{ platform: wx, baseUrl: 'https://api.example.com' }, 'baseUrl'],
+    [{ platform: wx, baseURL: 'not a url' }, 'baseURL'],
+    [{ platform: wx, baseURL: 'http://api.example.com' }, 'baseURL'],
+    [{ platform: wx, refreshLeeway: -1 }, 'refreshLeeway'],
+    [{ platform: wx, login: 'yes' }, 'login'],
+    [{ platform: wx, login: { methd: 'GET' } }, 'methd'],
+    [{ platform: wx, refresh: { url: 5 } }, 'refresh'],
+    [{ platform: wx, tokenFields: 'x' }, 'tokenFields'],
+    [{ platform: wx, authHeader: 3 }, 'authHeader'],
+    [{ platform: wx, authScheme: null, storageKey: 7 }, 'storageKey'],
+    [{ platform: wx, expiredWhen: { status: '401' } }, 'expiredWhen'],
+    [{ platform: wx, expiredWhen: { code: [true, {}] } }, 'expiredWhen'],
+    [{ platform: wx, checkSession: 'yes' }, 'checkSession'],
+    [{ platform: wx, beforeRequest: 'fn' }, 'beforeRequest'],
+    [{ platform: wx, envelope: 'yes' }, 'envelope'],
+    [{ platform: wx, allowedOrigins: 'https://a.com' }, 'allowedOrigins'],
+    [{ platform: wx, authHeader: 'X-Token\r\nX-Evil: 1' }, 'authHeader']
   ]
-  for (const opts of bad) {
-    assert.throws(() => createClient(opts), (e) => e instanceof TokenGateError && e.code === 'CONFIG' && e.name === 'TokenGateError', JSON.stringify(opts && opts.platform ? Object.assign({}, opts, { platform: 1 }) : opts))
+  const printed = []
+  const orig = console.error
+  console.error = (e) => printed.push(e)
+  try {
+    for (const [opts, name] of bad) {
+      const c = createClient(opts)
+      const r = await outcome(c.ready)
+      assert.equal(r.ok, false, name)
+      assert.ok(r.error instanceof TokenGateError && r.error.code === 'CONFIG', name)
+      assert.ok(r.error.message.includes(name), `${name}: ${r.error.message}`)
+      const q = await outcome(c.get('/x'))
+      assert.equal(q.error.code, 'CONFIG')
+      assert.ok(q.error.message.includes(name))
+    }
+  } finally {
+    console.error = orig
+  }
+  assert.equal(printed.length, bad.length, 'each bad options object printed once')
+  // createClient throws only when it finds no platform
+  for (const opts of [{ platform: 'wx' }, { platform: {} }]) {
+    assert.throws(() => createClient(opts), (e) => e instanceof TokenGateError && e.code === 'CONFIG' && e.name === 'TokenGateError')
   }
   // http: allowed on loopback, and in develop
-  createClient({ platform: wx, baseURL: 'http://127.0.0.1:8080' })
-  createClient({ platform: wx, baseURL: 'http://localhost:3000/api' })
-  createClient({ platform: fakeWx(new Server(), { env: 'develop' }), baseURL: 'http://dev.example.com' })
-  assert.throws(() => createClient({ platform: fakeWx(new Server(), { env: 'trial' }), baseURL: 'http://dev.example.com' }), (e) => e.code === 'CONFIG')
+  await createClient({ platform: wx, baseURL: 'http://127.0.0.1:8080' }).ready
+  await createClient({ platform: wx, baseURL: 'http://localhost:3000/api' }).ready
+  await createClient({ platform: fakeWx(new Server(), { env: 'develop' }), baseURL: 'http://dev.example.com' }).ready
+  const trial = await outcome(createClient({ platform: fakeWx(new Server(), { env: 'trial' }), baseURL: 'http://dev.example.com' }).ready)
+  assert.equal(trial.error.code, 'CONFIG')
 })
 
 test('baseURL by environment from getAccountInfoSync', async () => {
@@ -410,7 +446,7 @@ test('setSession installs tokens; session() never exposes the refresh token', as
   assert.ok(!JSON.stringify(s).includes('ref-'))
   const r = await client.get('/me')
   assert.equal(r.token, t.accessToken)
-  assert.equal(JSON.parse(wx.storage['tokengate:session']).accessToken, t.accessToken)
+  assert.equal(storedSession(wx).accessToken, t.accessToken)
   assertTGE(await client.setSession({}).catch((e) => e), 'CONFIG')
   // A token that would split the auth header is refused, and the session in place stays.
   const bad = await client.setSession({ accessToken: 'abc\r\nX-Evil: 1' }).catch((e) => e)
@@ -541,28 +577,40 @@ test('throwing platform.request -> NETWORK; throwing login -> LOGIN_REQUIRED', a
   assertTGE((await outcome(c2.client.get('/a'))).error, 'LOGIN_REQUIRED')
 })
 
-test('a failing wasm call makes the client unusable and settles every pending promise', async () => {
-  const { server, wx, client } = setup({}, { seed: true })
+test("an 'error' listener that retries without a guard cannot wedge the client", async () => {
+  const { server, client } = setup({}, { seed: true })
+  server.routes['/retry'] = () => ({ statusCode: 500, data: {} })
+  server.routes['/ok'] = () => ({ statusCode: 200, data: { fine: true } })
+  let retries = 0
+  client.on('error', () => { retries++; if (retries < 200) client.get('/retry').catch(() => {}) })
+  client.on('error', () => { throw new Error('a listener that throws') })
+  assert.equal((await outcome(client.get('/retry'))).error.code, 'HTTP')
+  await sleep(50)
+  assert.ok(retries > 5, `the listener ran and retried (${retries})`)
+  // The client still answers every kind of call.
+  assert.deepEqual(await client.get('/ok'), { fine: true })
+  await client.setSession({ accessToken: 'acc-set', expiresIn: 60 })
+  assert.equal(client.session().loggedIn, true)
+  await client.logout()
+  assert.equal(client.session().loggedIn, false)
+})
+
+test('util.inspect of the client and of what it hands out shows no token', async () => {
+  const util = require('util')
+  const { server, client } = setup({}, { seed: true })
+  server.routes['/plain'] = () => ({ statusCode: 200, data: { n: 1 } })
+  server.routes['/fail'] = () => ({ statusCode: 502, data: { n: 2 } })
   await client.ready
-  server.routes['/a'] = () => ({ hang: true })
-  const pending = client.get('/a')
-  await sleep(10)
-  const glue = require(require('path').join(require('./client.fake').DIST, 'tokengate_glue.js'))
-  const orig = glue.Gate.prototype.submit
-  glue.Gate.prototype.submit = function () { throw new Error('simulated trap') }
-  try {
-    const second = client.get('/b')
-    const [o1, o2] = await Promise.all([outcome(pending), outcome(second)])
-    for (const o of [o1, o2]) {
-      assert.equal(o.ok, false, 'every pending promise rejects')
-      assert.equal(o.error.name, 'TokenGateError')
-      assert.equal(o.error.code, 'INTERNAL')
-    }
-    assert.equal(wx.aborted, 1, 'the request in flight was aborted')
-    const o3 = await outcome(client.get('/c'))
-    assert.equal(o3.error.name, 'TokenGateError')
-  } finally {
-    glue.Gate.prototype.submit = orig
+  const p = client.get('/plain')
+  const body = await p
+  await client.setSession({ accessToken: 'acc-inspect-secret', refreshToken: 'ref-inspect-secret', expiresIn: 60 })
+  const up = client.upload({ url: '/plain', filePath: '/tmp/x', name: 'f' })
+  await outcome(up)
+  const seen = [client, p, up, client.session(), body, (await outcome(client.get('/fail'))).error, await outcome(client.login())]
+  for (const v of seen) {
+    const text = util.inspect(v, { showHidden: true, depth: 6 })
+    for (let i = 1; i <= server.n; i++) assert.ok(!text.includes('acc-' + i) && !text.includes('ref-' + i), text.slice(0, 400))
+    assert.ok(!text.includes('inspect-secret'), text.slice(0, 400))
   }
 })
 

@@ -1,9 +1,0 @@
-#![no_main]
-//! See `check_json` in fuzz/checks.rs for the properties.
-
-#[path = "../checks.rs"]
-mod checks;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    checks::check_json(data);
-});

@@ -1,0 +1,678 @@
+//! The driver: one task (`spawn_local`) that owns the [`Core`] and is the only code that
+//! touches it. It awaits three things: its inbox (what the exported methods ask for), the
+//! platform calls in flight (promise-returning host shims, each awaited as a `JsFuture`),
+//! and one timer. For each, it feeds the core one input, runs every command the core gives
+//! (starting calls, settling requests through their `oneshot`), and re-arms the timer:
+//! the drive loop of `core`'s guide, with JS promises as the I/O.
+//!
+//! Nothing here runs inside a caller's stack: `request()` only posts to the inbox, so a
+//! listener or hook that calls the client again cannot re-enter the core.
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::Poll;
+
+use futures::channel::{mpsc, oneshot};
+use futures::future::LocalBoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::host::{self, ErrorContext, Host, JsBody};
+use crate::core::{
+    body, AuthBody, AuthCallId, AuthReply, Command, Core, Error, Event, Input, Millis, NewSession, Reply,
+    RequestId, SessionInfo, Settings, StoredSession, Submit,
+};
+
+/// What a waiting promise gets.
+pub type Outcome = Result<JsValue, JsValue>;
+
+/// Which platform call a business request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Request,
+    Upload,
+    Download,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::Upload => "upload",
+            Kind::Download => "download",
+        }
+    }
+}
+
+/// A message from the exported methods to the driver.
+pub enum Msg {
+    Submit { id: u32, kind: Kind, opts: JsValue, submit: Submit, reply: oneshot::Sender<Outcome> },
+    Abort { id: u32 },
+    Login { id: u32, reply: oneshot::Sender<Outcome> },
+    SetSession { session: NewSession, reply: oneshot::Sender<Outcome> },
+    Logout { reply: oneshot::Sender<Outcome> },
+}
+
+/// A request (or `login()` call) the core has not settled yet.
+struct Waiter {
+    /// `None` for a `login()` call.
+    kind: Option<Kind>,
+    opts: JsValue,
+    reply: oneshot::Sender<Outcome>,
+    /// Bumped by every send, so that the answer of an earlier send is told apart.
+    send: u32,
+    /// The last response and its body.
+    response: Option<JsValue>,
+    data: JsValue,
+}
+
+/// A platform call or hook that finished.
+enum Step {
+    Response { id: u32, send: u32, result: Outcome },
+    /// An async `beforeRequest` finished for send `send` of `id`, made with the token of
+    /// `generation` (`None`: without a token).
+    Hooked { id: u32, send: u32, generation: Option<u32>, opts: Object, result: Outcome },
+    PlatformLogin { call: AuthCallId, result: Outcome },
+    AuthReply { call: AuthCallId, result: Outcome },
+    CheckSession { result: Outcome },
+}
+
+/// A platform network call waiting for a slot (`maxConcurrent`).
+enum Queued {
+    Request { id: u32, send: u32, kind: Kind, opts: Object },
+    Auth { call: AuthCallId, opts: Object },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Task {
+    Request(u32),
+    Auth(AuthCallId),
+}
+
+#[derive(Serialize)]
+struct Ok_ {
+    ok: bool,
+}
+
+#[derive(Serialize)]
+struct Reason {
+    reason: &'static str,
+}
+
+/// `session()`: what the driver last saw, shared with the exported `Client`.
+pub type SharedSession = Rc<Cell<SessionInfo>>;
+
+pub struct Driver {
+    core: Core,
+    host: Host,
+    s: Settings<JsValue>,
+    waiters: HashMap<u32, Waiter>,
+    calls: FuturesUnordered<LocalBoxFuture<'static, Step>>,
+    /// Promises of calls in flight, for `abort()`.
+    tasks: HashMap<Task, Promise>,
+    /// Platform network calls in flight, and those waiting for a slot (auth calls first).
+    busy: u32,
+    queued: VecDeque<Queued>,
+    timer: Option<JsFuture>,
+    armed: Option<Millis>,
+    /// Inputs produced while running commands (a shim that threw): fed after the drain.
+    later: VecDeque<Input>,
+    session: SharedSession,
+}
+
+fn now() -> Millis {
+    let t = js_sys::Date::now();
+    if t.is_finite() && t > 0.0 {
+        t as Millis
+    } else {
+        0
+    }
+}
+
+impl Driver {
+    pub fn new(core: Core, host: Host, s: Settings<JsValue>, session: SharedSession) -> Driver {
+        Driver {
+            core,
+            host,
+            s,
+            waiters: HashMap::new(),
+            calls: FuturesUnordered::new(),
+            tasks: HashMap::new(),
+            busy: 0,
+            queued: VecDeque::new(),
+            timer: None,
+            armed: None,
+            later: VecDeque::new(),
+            session,
+        }
+    }
+
+    /// The task: read storage, then serve the inbox, the calls and the timer until every
+    /// handle to the client is gone.
+    pub async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Msg>, ready: oneshot::Sender<Outcome>) {
+        let stored = self.read_storage();
+        self.feed(Input::Stored(stored));
+        let _ = ready.send(Ok(JsValue::UNDEFINED));
+        loop {
+            enum Next {
+                Msg(Option<Msg>),
+                Step(Step),
+                Timer,
+            }
+            let calls = &mut self.calls;
+            let timer = &mut self.timer;
+            let next = poll_fn(|cx| {
+                if let Poll::Ready(m) = inbox.poll_next_unpin(cx) {
+                    return Poll::Ready(Next::Msg(m));
+                }
+                if let Poll::Ready(Some(step)) = calls.poll_next_unpin(cx) {
+                    return Poll::Ready(Next::Step(step));
+                }
+                if let Some(t) = timer.as_mut() {
+                    if let Poll::Ready(fired) = t.poll_unpin(cx) {
+                        *timer = None;
+                        if fired.ok().and_then(|v| v.as_bool()) == Some(true) {
+                            return Poll::Ready(Next::Timer);
+                        }
+                    }
+                }
+                Poll::Pending
+            })
+            .await;
+            match next {
+                Next::Msg(Some(m)) => self.on_msg(m),
+                Next::Msg(None) => break,
+                Next::Step(step) => self.on_step(step),
+                Next::Timer => {
+                    // The timer is spent: arm it again even for the same deadline.
+                    self.armed = None;
+                    self.feed(Input::Timeout);
+                }
+            }
+        }
+        let _ = self.host.arm(-1.0);
+    }
+
+    fn read_storage(&self) -> Option<StoredSession> {
+        let v = self.host.get_storage(&self.s.storage_key).ok()?;
+        // An earlier version stored JSON text; the platform's own parser reads it.
+        let v = match v.as_string() {
+            Some(text) => js_sys::JSON::parse(&text).ok()?,
+            None => v,
+        };
+        if !v.is_object() {
+            return None;
+        }
+        serde_wasm_bindgen::from_value(v).ok()
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    fn on_msg(&mut self, m: Msg) {
+        match m {
+            Msg::Submit { id, kind, opts, submit, reply } => {
+                if self.waiters.contains_key(&id) {
+                    return; // ids are the facade's and unique; a duplicate is a bug there
+                }
+                self.waiters.insert(id, Waiter { kind: Some(kind), opts, reply, send: 0, response: None, data: JsValue::UNDEFINED });
+                self.feed(Input::Submit(submit));
+            }
+            Msg::Abort { id } => {
+                self.unqueue(|q| matches!(q, Queued::Request { id: i, .. } if *i == id));
+                self.feed(Input::Abort { id: RequestId(id) });
+            }
+            Msg::Login { id, reply } => {
+                self.waiters.insert(id, Waiter { kind: None, opts: JsValue::UNDEFINED, reply, send: 0, response: None, data: JsValue::UNDEFINED });
+                self.feed(Input::Login { id: RequestId(id) });
+            }
+            Msg::SetSession { session, reply } => {
+                self.feed(Input::SetSession(session));
+                let _ = reply.send(Ok(JsValue::UNDEFINED));
+            }
+            Msg::Logout { reply } => {
+                self.feed(Input::Logout);
+                let _ = reply.send(Ok(JsValue::UNDEFINED));
+            }
+        }
+    }
+
+    fn on_step(&mut self, step: Step) {
+        match step {
+            Step::Response { id, send, result } => {
+                self.call_done(Task::Request(id));
+                if !self.current(id, send) {
+                    return;
+                }
+                let reply = match result {
+                    Ok(res) => match status_of(&res) {
+                        Some(status) => {
+                            let mut data = host::get(&res, "data");
+                            let w = self.waiters.get_mut(&id);
+                            if let (Some(w), Some(text)) = (w, data.as_string()) {
+                                // uploadFile gives its body as text; read it as JSON when it is.
+                                if w.kind == Some(Kind::Upload) {
+                                    if let Ok(v) = js_sys::JSON::parse(&text) {
+                                        data = v;
+                                    }
+                                }
+                            }
+                            let code = body::reply_code(&JsBody(data.clone()), self.core_config());
+                            if let Some(w) = self.waiters.get_mut(&id) {
+                                w.response = Some(res);
+                                w.data = data;
+                            }
+                            Reply::Http { status, code }
+                        }
+                        None => Reply::Transport { message: "request:fail malformed response (no statusCode)".into() },
+                    },
+                    Err(e) => Reply::Transport { message: host::error_text(&e, "request:fail") },
+                };
+                self.feed(Input::Response { id: RequestId(id), reply });
+            }
+            Step::Hooked { id, send, generation, opts, result } => {
+                if !self.current(id, send) {
+                    return;
+                }
+                match result {
+                    Err(e) => {
+                        let message = format!("beforeRequest failed: {}", host::error_text(&e, "unknown error"));
+                        self.feed(Input::Response { id: RequestId(id), reply: Reply::Transport { message } });
+                    }
+                    // The session may have changed while the hook ran: a replaced or
+                    // forgotten token must not go out (rule 2); the core sends again or
+                    // settles.
+                    Ok(_) if generation.is_some_and(|g| !self.core.sendable(g)) => {
+                        self.feed(Input::Withdrawn { id: RequestId(id) });
+                    }
+                    Ok(v) => {
+                        let o = if v.is_object() { v.unchecked_into::<Object>() } else { opts };
+                        self.start_request(id, send, o);
+                        self.after();
+                    }
+                }
+            }
+            Step::PlatformLogin { call, result } => {
+                let result = match result {
+                    Ok(v) => match v.as_string() {
+                        Some(code) => Ok(code),
+                        None => Err("login:fail no code".to_string()),
+                    },
+                    Err(e) => Err(host::error_text(&e, "login:fail")),
+                };
+                self.feed(Input::PlatformLogin { call, result });
+            }
+            Step::AuthReply { call, result } => {
+                self.call_done(Task::Auth(call));
+                let reply = match result {
+                    Ok(res) => match status_of(&res) {
+                        Some(status) => {
+                            let body = AuthBody::read(&JsBody(host::get(&res, "data")), self.core_config());
+                            AuthReply::Http { status, body }
+                        }
+                        None => AuthReply::Transport { message: "request:fail malformed response (no statusCode)".into() },
+                    },
+                    Err(e) => AuthReply::Transport { message: host::error_text(&e, "request:fail") },
+                };
+                self.feed(Input::AuthReply { call, reply });
+            }
+            Step::CheckSession { result } => {
+                let ok = matches!(result, Ok(v) if v.as_bool() == Some(true));
+                self.feed(Input::CheckSession { ok });
+            }
+        }
+    }
+
+    fn core_config(&self) -> &crate::core::Config {
+        &self.s.config
+    }
+
+    fn current(&self, id: u32, send: u32) -> bool {
+        self.waiters.get(&id).is_some_and(|w| w.send == send)
+    }
+
+    /// Feed one input, run every command (and the inputs those produced), then publish the
+    /// session and re-arm the timer.
+    fn feed(&mut self, input: Input) {
+        let t = now();
+        self.core.handle(t, input);
+        loop {
+            while let Some(c) = self.core.poll_command() {
+                self.exec(c);
+            }
+            match self.later.pop_front() {
+                Some(next) => self.core.handle(t, next),
+                None => break,
+            }
+        }
+        self.after();
+    }
+
+    fn after(&mut self) {
+        self.session.set(self.core.session(now()));
+        let at = self.core.poll_timeout();
+        if at != self.armed {
+            self.armed = at;
+            let delay = match at {
+                Some(at) => at.saturating_sub(now()) as f64,
+                None => -1.0,
+            };
+            self.timer = match self.host.arm(delay) {
+                Ok(p) if p.is_object() => Some(JsFuture::from(p.unchecked_into::<Promise>())),
+                _ => None,
+            };
+        }
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    fn exec(&mut self, c: Command) {
+        match c {
+            Command::CheckSession => match self.host.check_session() {
+                Ok(p) => self.calls.push(JsFuture::from(p).map(|result| Step::CheckSession { result }).boxed_local()),
+                Err(_) => self.later.push_back(Input::CheckSession { ok: false }),
+            },
+            Command::Send { id, url, token } => self.send(id.0, url, token),
+            Command::AbortSend { id } => {
+                self.unqueue(|q| matches!(q, Queued::Request { id: i, .. } if *i == id.0));
+                self.abort_task(Task::Request(id.0));
+            }
+            Command::PlatformLogin { call } => match self.host.login() {
+                Ok(p) => self.calls.push(JsFuture::from(p).map(move |result| Step::PlatformLogin { call, result }).boxed_local()),
+                Err(e) => self.later.push_back(Input::PlatformLogin { call, result: Err(host::error_text(&e, "login:fail")) }),
+            },
+            Command::PostLogin { call, url, code } => {
+                let login = self.s.login.clone();
+                self.post_auth(call, url, &login, code)
+            }
+            Command::PostRefresh { call, url, refresh_token } => {
+                let refresh = self.s.refresh.clone();
+                self.post_auth(call, url, &refresh, refresh_token)
+            }
+            Command::AbortAuth { call } => {
+                self.unqueue(|q| matches!(q, Queued::Auth { call: c, .. } if *c == call));
+                self.abort_task(Task::Auth(call));
+            }
+            Command::Persist { session } => {
+                let _ = self.host.set_storage(&self.s.storage_key, &host::to_js(&session));
+            }
+            Command::ForgetStored => {
+                let _ = self.host.remove_storage(&self.s.storage_key);
+            }
+            Command::Settle { id, result, with_response } => self.settle(id.0, result, with_response),
+            Command::Emit(e) => {
+                let (name, payload) = match e {
+                    Event::Refresh { ok } => ("refresh", host::to_js(&Ok_ { ok })),
+                    Event::Login { ok } => ("login", host::to_js(&Ok_ { ok })),
+                    Event::LoginRequired { reason } => ("loginRequired", host::to_js(&Reason { reason: reason.as_str() })),
+                    Event::Logout => ("logout", JsValue::UNDEFINED),
+                };
+                let _ = self.host.emit(name, &payload);
+            }
+        }
+    }
+
+    /// The headers of a call: the client's, then `own` (a request's own header object),
+    /// then `extra` (a login/refresh call's), then the auth header.
+    fn headers(&self, own: &JsValue, extra: &[(String, String)], auth: Option<&str>) -> Object {
+        let h = Object::new();
+        for (k, v) in &self.s.header {
+            host::set(&h, k, &JsValue::from_str(v));
+        }
+        if own.is_object() {
+            let _ = Object::assign(&h, own.unchecked_ref());
+        }
+        for (k, v) in extra {
+            host::set(&h, k, &JsValue::from_str(v));
+        }
+        if let Some(token) = auth {
+            let value = if self.s.auth_scheme.is_empty() { token.to_string() } else { format!("{} {}", self.s.auth_scheme, token) };
+            host::set(&h, &self.s.auth_header, &JsValue::from_str(&value));
+        }
+        h
+    }
+
+    fn send(&mut self, id: u32, url: String, token: Option<String>) {
+        let generation = token.as_ref().map(|_| self.core.generation());
+        let header = {
+            let Some(w) = self.waiters.get(&id) else { return };
+            self.headers(&host::get(&w.opts, "header"), &[], token.as_deref())
+        };
+        let Some(w) = self.waiters.get_mut(&id) else { return };
+        w.send = w.send.wrapping_add(1);
+        let send = w.send;
+        // The platform's options: the caller's, less what only the client reads.
+        let o = Object::assign(&Object::new(), w.opts.unchecked_ref());
+        for key in ["auth", "fullResponse", "timeout", "header", "url"] {
+            let _ = Reflect::delete_property(&o, &JsValue::from_str(key));
+        }
+        host::set(&o, "url", &JsValue::from_str(&url));
+        host::set(&o, "header", &header);
+        let Some(hook) = self.s.before_request.as_ref().and_then(|h| h.dyn_ref::<Function>()).cloned() else {
+            self.start_request(id, send, o);
+            return;
+        };
+        match hook.call1(&JsValue::UNDEFINED, &o) {
+            Err(e) => {
+                let message = format!("beforeRequest threw: {}", host::error_text(&e, "unknown error"));
+                self.later.push_back(Input::Response { id: RequestId(id), reply: Reply::Transport { message } });
+            }
+            Ok(r) if is_thenable(&r) => {
+                let p = Promise::resolve(&r);
+                self.calls.push(
+                    JsFuture::from(p).map(move |result| Step::Hooked { id, send, generation, opts: o, result }).boxed_local(),
+                );
+            }
+            Ok(r) => {
+                let o = if r.is_object() { r.unchecked_into::<Object>() } else { o };
+                self.start_request(id, send, o);
+            }
+        }
+    }
+
+    /// Start (or queue, past `maxConcurrent`) the platform call of send `send` of `id`.
+    fn start_request(&mut self, id: u32, send: u32, opts: Object) {
+        let Some(kind) = self.waiters.get(&id).and_then(|w| w.kind) else { return };
+        if self.busy >= self.s.max_concurrent {
+            self.queued.push_back(Queued::Request { id, send, kind, opts });
+            return;
+        }
+        self.launch_request(id, send, kind, opts);
+    }
+
+    fn launch_request(&mut self, id: u32, send: u32, kind: Kind, opts: Object) {
+        match self.host.request(kind.name(), &opts, id) {
+            Ok(p) => {
+                self.busy += 1;
+                self.tasks.insert(Task::Request(id), p.clone());
+                self.calls.push(JsFuture::from(p).map(move |result| Step::Response { id, send, result }).boxed_local());
+            }
+            Err(e) => {
+                let message = format!("request:fail {}", host::error_text(&e, "platform.request threw"));
+                self.later.push_back(Input::Response { id: RequestId(id), reply: Reply::Transport { message } });
+            }
+        }
+    }
+
+    /// POST the login code or the refresh token: `{ [field]: value, ...data }`. Rule 8: never
+    /// through the waiting queue, never with the access token; first in line for a slot.
+    fn post_auth(&mut self, call: AuthCallId, url: String, how: &crate::core::options::AuthCallSettings<JsValue>, value: String) {
+        let o = Object::new();
+        host::set(&o, "url", &JsValue::from_str(&url));
+        host::set(&o, "method", &JsValue::from_str(&how.method));
+        host::set(&o, "dataType", &JsValue::from_str("json"));
+        let mut extra = vec![("content-type".to_string(), "application/json".to_string())];
+        extra.extend(how.header.iter().cloned());
+        // A header given for this call replaces the default content type whatever its case.
+        if how.header.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            extra.remove(0);
+        }
+        host::set(&o, "header", &self.headers(&JsValue::UNDEFINED, &extra, None));
+        let body = Object::new();
+        host::set(&body, &how.field, &JsValue::from_str(&value));
+        match how.data.clone() {
+            Some(f) if f.is_function() => {
+                let arg = Object::new();
+                host::set(&arg, &how.field, &JsValue::from_str(&value));
+                match f.unchecked_ref::<Function>().call1(&JsValue::UNDEFINED, &arg) {
+                    Ok(r) if is_thenable(&r) => {
+                        // Extra fields computed asynchronously (a signature): post when ready.
+                        let host = self.host.clone();
+                        let field = how.field.clone();
+                        let fut = async move {
+                            let result = match JsFuture::from(Promise::resolve(&r)).await {
+                                Ok(extra) => {
+                                    if extra.is_object() {
+                                        let _ = Object::assign(&body, extra.unchecked_ref());
+                                    }
+                                    host::set(&body, &field, &JsValue::from_str(&value));
+                                    host::set(&o, "data", &body);
+                                    match host.request("request", &o, 0) {
+                                        Ok(p) => JsFuture::from(p).await,
+                                        Err(e) => Err(e),
+                                    }
+                                }
+                                Err(e) => Err(e),
+                            };
+                            Step::AuthReply { call, result }
+                        };
+                        self.busy += 1;
+                        self.calls.push(fut.boxed_local());
+                        return;
+                    }
+                    Ok(r) if r.is_object() => {
+                        let _ = Object::assign(&body, r.unchecked_ref());
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let message = format!("{} data threw: {}", if how.field == "code" { "login" } else { "refresh" }, host::error_text(&e, "unknown error"));
+                        self.later.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
+                        return;
+                    }
+                }
+            }
+            Some(d) if d.is_object() => {
+                let _ = Object::assign(&body, d.unchecked_ref());
+            }
+            _ => {}
+        }
+        // The code / refresh token wins over a same-named field of `data`.
+        host::set(&body, &how.field, &JsValue::from_str(&value));
+        host::set(&o, "data", &body);
+        if self.busy >= self.s.max_concurrent {
+            // A refresh must never wait behind the requests that wait for it.
+            self.queued.push_front(Queued::Auth { call, opts: o });
+            return;
+        }
+        self.launch_auth(call, o);
+    }
+
+    fn launch_auth(&mut self, call: AuthCallId, o: Object) {
+        match self.host.request("request", &o, 0) {
+            Ok(p) => {
+                self.busy += 1;
+                self.tasks.insert(Task::Auth(call), p.clone());
+                self.calls.push(JsFuture::from(p).map(move |result| Step::AuthReply { call, result }).boxed_local());
+            }
+            Err(e) => {
+                let message = format!("request:fail {}", host::error_text(&e, "platform.request threw"));
+                self.later.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
+            }
+        }
+    }
+
+    /// A platform network call ended: free its slot and start the next one waiting.
+    fn call_done(&mut self, task: Task) {
+        self.tasks.remove(&task);
+        self.busy = self.busy.saturating_sub(1);
+        while self.busy < self.s.max_concurrent {
+            match self.queued.pop_front() {
+                Some(Queued::Request { id, send, kind, opts }) => {
+                    if self.current(id, send) {
+                        self.launch_request(id, send, kind, opts);
+                    }
+                }
+                Some(Queued::Auth { call, opts }) => self.launch_auth(call, opts),
+                None => break,
+            }
+        }
+    }
+
+    fn unqueue(&mut self, f: impl Fn(&Queued) -> bool) {
+        self.queued.retain(|q| !f(q));
+    }
+
+    fn abort_task(&mut self, task: Task) {
+        if let Some(p) = self.tasks.get(&task) {
+            if let Ok(f) = get_fn(p, "abort") {
+                let _ = f.call0(p);
+            }
+        }
+    }
+
+    /// Settle `id` exactly once: the value or the `TokenGateError` goes through its oneshot,
+    /// and every rejected request (not a `login()` call) is also an `'error'` event.
+    fn settle(&mut self, id: u32, result: Result<(), Error>, with_response: bool) {
+        let Some(w) = self.waiters.remove(&id) else { return };
+        let outcome = match result {
+            Ok(()) => Ok(self.value(&w)),
+            Err(err) => {
+                let env = self.s.envelope.as_ref().map(|e| (e.code.as_str(), e.message.as_str(), e.data.as_str()));
+                let cx = if with_response {
+                    ErrorContext { response: w.response.as_ref(), data: &w.data, envelope: env }
+                } else {
+                    ErrorContext { envelope: env, ..ErrorContext::NONE }
+                };
+                let e = host::to_js_error(&self.host, &err, &cx);
+                if w.kind.is_some() {
+                    let _ = self.host.emit("error", &e);
+                }
+                Err(e)
+            }
+        };
+        let _ = w.reply.send(outcome);
+    }
+
+    /// What a request resolves with: the body (unwrapped from the envelope), the whole
+    /// response for `fullResponse` and downloads, nothing for `login()`.
+    fn value(&self, w: &Waiter) -> JsValue {
+        let Some(kind) = w.kind else { return JsValue::UNDEFINED };
+        let Some(res) = w.response.as_ref() else { return JsValue::UNDEFINED };
+        if kind == Kind::Download {
+            return res.clone();
+        }
+        if host::get(&w.opts, "fullResponse").as_bool() == Some(true) {
+            let o = Object::new();
+            host::set(&o, "statusCode", &host::get(res, "statusCode"));
+            host::set(&o, "header", &host::get(res, "header"));
+            host::set(&o, "data", &w.data);
+            return o.into();
+        }
+        match &self.s.envelope {
+            Some(env) if w.data.is_object() => {
+                body::at_path(&JsBody(w.data.clone()), &env.data).map_or(JsValue::UNDEFINED, |b| b.0)
+            }
+            _ => w.data.clone(),
+        }
+    }
+}
+
+/// `res.statusCode`, when it is a number a status can be.
+fn status_of(res: &JsValue) -> Option<u16> {
+    let n = host::get(res, "statusCode").as_f64()?;
+    (n >= 0.0 && n.is_finite()).then(|| if n > 65535.0 { 65535 } else { n as u16 })
+}
+
+fn is_thenable(v: &JsValue) -> bool {
+    (v.is_object() || v.is_function()) && host::get(v, "then").is_function()
+}
+
+fn get_fn(obj: &JsValue, key: &str) -> Result<Function, ()> {
+    host::get(obj, key).dyn_into::<Function>().map_err(|_| ())
+}
