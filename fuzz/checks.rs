@@ -3,20 +3,27 @@
 //! checked-in corpus file and crash reproducer through exactly these functions.
 //!
 //! Each `check_*` takes one raw fuzz input and panics when a property does not hold. The
-//! inputs come from outside the core: JSON texts (login/refresh bodies, stored sessions,
-//! the options object), URLs, envelope codes.
+//! inputs come from outside the core: login/refresh bodies and stored sessions (JSON text,
+//! read the way the driver reads them: serde_json into `StoredSession`, a `Body` view of
+//! the parsed body for `AuthBody::read`), the options object (JSON text through
+//! serde_json into `options::read`), URLs, envelope codes.
 //!
 //! Included with `#[path = ...] mod checks;`; only uses the public API of
-//! `tokengate::core` and std.
+//! `tokengate::core`, serde, serde_json and std (and the `Json` body view of
+//! `tests/common/json.rs`).
 
 #![allow(dead_code)]
 
-use tokengate::core::json::{self, Value};
+use serde_json::Value;
 use tokengate::core::url;
 use tokengate::core::{
-    AuthCallId, AuthReply, Command, Config, Core, EnvVersion, Envelope, Error, Event, Input, LoginRequiredReason,
-    NewSession, Reply, RequestId, Submit, TokenFields,
+    AuthBody, AuthCallId, AuthReply, Body, Command, Config, Core, EnvVersion, Envelope, Error, Event, Input,
+    LoginRequiredReason, NewSession, Reply, RequestId, StoredSession, Submit, TokenFields,
 };
+
+#[path = "../tests/common/json.rs"]
+mod json_view;
+pub use json_view::{json_of, Json};
 
 // ------------------------------------------------------------------ static text
 
@@ -24,12 +31,13 @@ use tokengate::core::{
 /// `assert_static_config_message`).
 const VOCAB: &[&str] = &[
     include_str!("../src/core/config.rs"),
+    include_str!("../src/core/options.rs"),
     include_str!("../src/core/url.rs"),
     include_str!("../src/core/error.rs"),
     include_str!("../src/core/classify.rs"),
     include_str!("../src/core/session.rs"),
     include_str!("../src/core/token.rs"),
-    include_str!("../src/core/json.rs"),
+    include_str!("../src/core/body.rs"),
     include_str!("../src/core/mod.rs"),
 ];
 
@@ -72,248 +80,6 @@ pub fn status_of(b: u8) -> u16 {
         TABLE[b as usize]
     } else {
         b as u16 * 4
-    }
-}
-
-// ------------------------------------------------------------------ json
-
-/// Serialize a value back to JSON text (numbers with Rust's shortest round-trip `Display`).
-pub fn write_value(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&format!("{n}")),
-        Value::String(s) => json::write_string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, it) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(out, it);
-            }
-            out.push(']');
-        }
-        Value::Object(members) => {
-            out.push('{');
-            for (i, (k, v)) in members.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json::write_string(out, k);
-                out.push(':');
-                write_value(out, v);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn depth(v: &Value) -> usize {
-    match v {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(m) => 1 + m.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// Every dotted path made of keys (without dots) reaches what `get` reaches, level by level.
-fn check_paths(root: &Value, v: &Value, prefix: &str, budget: &mut usize) {
-    let Value::Object(members) = v else { return };
-    for (k, child) in members {
-        if *budget == 0 {
-            return;
-        }
-        *budget -= 1;
-        if k.is_empty() || k.contains('.') {
-            continue;
-        }
-        let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-        // On duplicate keys the last one wins, as in JSON.parse.
-        let winner = v.get(k).expect("get finds a member that is there");
-        assert_eq!(root.path(&p), Some(winner), "path {p:?}");
-        if std::ptr::eq(winner, child) {
-            check_paths(root, child, &p, budget);
-        }
-    }
-}
-
-/// JSON: never panics; whatever parses serializes back to the same value; any string
-/// survives `write_string` + `parse`; dotted paths reach what `get` reaches; numbers print
-/// in a form that parses back to them.
-pub fn check_json(data: &[u8]) {
-    let text = String::from_utf8_lossy(data);
-    let parsed = json::parse(&text);
-    if let Some(v) = &parsed {
-        assert!(depth(v) <= json::MAX_DEPTH, "nesting beyond MAX_DEPTH accepted");
-        let mut out = String::new();
-        write_value(&mut out, v);
-        let back = json::parse(&out).unwrap_or_else(|| panic!("re-serialized value does not parse: {out:?}"));
-        assert_eq!(&back, v, "round trip changed the value");
-        assert_eq!(v.path(""), Some(v));
-        let mut budget = 64;
-        check_paths(v, v, "", &mut budget);
-        // Codes: scalars print like JS String(), and a number's print parses back to it.
-        if let Some(c) = v.to_code_string() {
-            match v {
-                Value::Number(n) => {
-                    let again = json::parse(&c).and_then(|x| x.as_f64());
-                    assert_eq!(again, Some(*n), "number_to_string({n}) = {c:?} does not parse back");
-                }
-                Value::String(s) => assert_eq!(&c, s),
-                Value::Bool(b) => assert_eq!(c, b.to_string()),
-                _ => unreachable!(),
-            }
-        } else {
-            assert!(matches!(v, Value::Null | Value::Array(_) | Value::Object(_)));
-        }
-    }
-    // Any text as a path: no panic.
-    if let Some(first) = text.lines().next() {
-        if let Some(v) = &parsed {
-            let _ = v.path(first);
-        }
-    }
-    // Any text survives write_string + parse.
-    let mut s = String::new();
-    json::write_string(&mut s, &text);
-    assert_eq!(json::parse(&s), Some(Value::String(text.to_string())), "string round trip");
-    // A valid document stays valid inside an array and an object.
-    if let Some(v) = &parsed {
-        if depth(v) < json::MAX_DEPTH {
-            let wrapped = format!("[{text}]");
-            assert_eq!(json::parse(&wrapped), Some(Value::Array(vec![v.clone()])));
-            let obj = format!("{{\"k\":{text}}}");
-            assert_eq!(json::parse(&obj).as_ref().and_then(|o| o.path("k")), Some(v));
-        }
-    }
-}
-
-// ------------------------------------------------------------------ numbers
-
-/// JS `Number.prototype.toString()` of a finite number, from Rust's shortest round-trip
-/// digits (`{:e}`): fixed notation for 1e-7 <= |x| < 1e21, exponential outside. On an exact
-/// tie between two shortest digit strings Rust and JS may pick differently (JS: the even
-/// one); see `js_number_ok`.
-pub fn js_number_string(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let (digits, n) = shortest_digits(x);
-    js_layout(&digits, n, x < 0.0)
-}
-
-fn shortest_digits(x: f64) -> (String, i32) {
-    let e = format!("{:e}", x.abs());
-    let (mant, exp) = e.split_once('e').unwrap();
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    (digits, exp.parse::<i32>().unwrap() + 1)
-}
-
-/// JS's layout of `0.digits * 10^n`.
-fn js_layout(digits: &str, n: i32, neg: bool) -> String {
-    let k = digits.len() as i32;
-    let mut out = String::from(if neg { "-" } else { "" });
-    if k <= n && n <= 21 {
-        out.push_str(digits);
-        out.push_str(&"0".repeat((n - k) as usize));
-    } else if 0 < n && n <= 21 {
-        out.push_str(&digits[..n as usize]);
-        out.push('.');
-        out.push_str(&digits[n as usize..]);
-    } else if -6 < n && n <= 0 {
-        out.push_str("0.");
-        out.push_str(&"0".repeat((-n) as usize));
-        out.push_str(digits);
-    } else {
-        out.push_str(&digits[..1]);
-        if k > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push_str(if n - 1 < 0 { "e-" } else { "e+" });
-        out.push_str(&(n - 1).abs().to_string());
-    }
-    out
-}
-
-/// Whether `s` is JS `String(x)`: Rust's shortest digits in JS layout, or, on a tie, the
-/// neighbouring shortest digit string ending in an even digit that also parses back to x.
-pub fn js_number_ok(s: &str, x: f64) -> bool {
-    if s == js_number_string(x) {
-        return true;
-    }
-    if x == 0.0 {
-        return false;
-    }
-    let (digits, n) = shortest_digits(x);
-    let last = digits.as_bytes()[digits.len() - 1] - b'0';
-    for alt in [last.checked_sub(1), Some(last + 1).filter(|d| *d <= 9)].into_iter().flatten() {
-        if alt % 2 != 0 {
-            continue;
-        }
-        let mut d = digits[..digits.len() - 1].to_string();
-        d.push((b'0' + alt) as char);
-        let cand = js_layout(&d, n, x < 0.0);
-        if cand == s && cand.parse::<f64>().ok() == Some(x) {
-            return true;
-        }
-    }
-    false
-}
-
-/// Numbers (the core's own decimal <-> f64 code, 9bac072): input = 8 bytes of an f64's
-/// bits, the whole input is also a decimal text.
-/// * `parse_number(text)` equals std's `str::parse::<f64>` bit for bit on the grammar
-///   `[+-]digits[.digits][e[+-]digits]`, `None` when std overflows to infinity and for
-///   anything outside the grammar; JSON `parse` of a JSON number agrees too;
-/// * `number_to_string(x)` parses back to `x` (std and core), is what JS `String(x)` gives,
-///   and is valid JSON.
-pub fn check_number(data: &[u8], exempt: Exempt) {
-    let text = String::from_utf8_lossy(data);
-    let core = json::parse_number(&text);
-    let b = text.as_bytes();
-    let body = b.strip_prefix(b"-").or_else(|| b.strip_prefix(b"+")).unwrap_or(b);
-    let mantissa_end = body.iter().position(|c| matches!(c, b'e' | b'E')).unwrap_or(body.len());
-    let (m, ex) = body.split_at(mantissa_end);
-    let m_ok = m.iter().filter(|c| **c == b'.').count() <= 1 && m.iter().all(|c| c.is_ascii_digit() || *c == b'.') && m.iter().any(|c| c.is_ascii_digit());
-    let ex_ok = ex.is_empty() || {
-        let d = &ex[1..];
-        let d = d.strip_prefix(b"-").or_else(|| d.strip_prefix(b"+")).unwrap_or(d);
-        !d.is_empty() && d.iter().all(|c| c.is_ascii_digit())
-    };
-    if m_ok && ex_ok {
-        let std = text.parse::<f64>().expect("std parses the decimal grammar");
-        if std.is_finite() {
-            assert_eq!(core.map(f64::to_bits), Some(std.to_bits()), "parse_number({text:?}) = {core:?}, std gives {std:?}");
-        } else {
-            assert_eq!(core, None, "parse_number({text:?}) must be None (std overflows)");
-        }
-    } else {
-        assert_eq!(core, None, "parse_number({text:?}) accepts text outside the grammar");
-    }
-    // JSON numbers agree with std as well.
-    if let Some(Value::Number(n)) = json::parse(&text) {
-        assert_eq!(n.to_bits(), text.trim().parse::<f64>().unwrap().to_bits(), "JSON number {text:?}");
-    }
-
-    let mut bits = [0u8; 8];
-    for (i, c) in data.iter().take(8).enumerate() {
-        bits[i] = *c;
-    }
-    let x = f64::from_bits(u64::from_le_bytes(bits));
-    if !x.is_finite() {
-        return;
-    }
-    let s = json::number_to_string(x);
-    let want = if x == 0.0 { 0.0 } else { x };
-    assert_eq!(s.parse::<f64>().ok().map(f64::to_bits), Some(want.to_bits()), "number_to_string({x:e}) = {s:?} does not parse back (std)");
-    assert_eq!(json::parse_number(&s).map(f64::to_bits), Some(want.to_bits()), "number_to_string({x:e}) = {s:?} does not parse back (core)");
-    assert_eq!(json::parse(&s).and_then(|v| v.as_f64()).map(f64::to_bits), Some(want.to_bits()), "{s:?} is not that JSON number");
-    let big_int = x == x.trunc() && x.abs() >= 9007199254740992.0 && x.abs() < 1.8e19;
-    let binade_bottom = x.to_bits() & ((1u64 << 52) - 1) == 0;
-    if !(exempt.big_integers && big_int) && !(exempt.binade_bottom && binade_bottom) {
-        assert!(js_number_ok(&s, x), "number_to_string({x:e}) = {s:?} differs from JS String() = {:?}", js_number_string(x));
     }
 }
 
@@ -426,21 +192,11 @@ pub struct Exempt {
     /// body whose access token cannot go into the auth header has no usable access token
     /// (a 2xx body without an access token: `HTTP`), and no such token is ever sent.
     pub header_unsafe_tokens: bool,
-    /// Finding 3 (docs/FUZZING.md, fixed in src/core d5964a3): `number_to_string` printed
-    /// integers from 2^53 up to 1.8e19 with all their digits; JS `String()` prints the
-    /// shortest digits and zeros (`2**60` is `1152921504606847000`).
-    pub big_integers: bool,
-    /// Finding 4 (docs/FUZZING.md): at the bottom of a binade (a power of two, fraction
-    /// bits 0) `number_to_string` may print 17 digits where 16 round-trip
-    /// (`2^-1007`: `7.2911220195563975e-304`, JS `7.291122019556398e-304`).
-    pub binade_bottom: bool,
 }
 
-pub const STRICT: Exempt =
-    Exempt { backslash: false, header_unsafe_tokens: false, big_integers: false, binade_bottom: false };
+pub const STRICT: Exempt = Exempt { backslash: false, header_unsafe_tokens: false };
 /// What the fuzz targets and the corpus replay run with.
-pub const KNOWN: Exempt =
-    Exempt { backslash: false, header_unsafe_tokens: false, big_integers: false, binade_bottom: false };
+pub const KNOWN: Exempt = Exempt { backslash: false, header_unsafe_tokens: false };
 
 /// Whether `s` can be an HTTP header value (RFC 9110 field-value: no control character but
 /// HTAB). `fetch`'s `Headers` throws on CR/LF/NUL with the whole value in its message.
@@ -550,7 +306,7 @@ pub fn check_url(data: &[u8], exempt: Exempt, oracle: Option<Oracle>) {
         let mut cfg = Config::default();
         cfg.base_url = base.clone();
         let mut d = Driver::new(cfg, 1_000);
-        d.feed(Input::Stored(Some(stored_json(STORED_ACCESS, Some(STORED_REFRESH), None, None))));
+        d.feed(Input::Stored(Some(stored(STORED_ACCESS, Some(STORED_REFRESH), None, None))));
         let cmds = d.feed(submit(1, &u, true));
         for c in &cmds {
             match c {
@@ -578,33 +334,90 @@ pub fn check_url(data: &[u8], exempt: Exempt, oracle: Option<Oracle>) {
 
 // ------------------------------------------------------------------ config
 
-/// Options objects: `Config::from_json` never panics; an accepted config validates and
-/// builds a core that survives a first request; a refused one is a CONFIG error that
-/// names no value from the input (only option names and static text).
+/// The options (first path segment of a CONFIG message) that API.md names, and `options`
+/// for the object as a whole.
+const OPTION_NAMES: &[&str] = &[
+    "options", "platform", "baseURL", "login", "refresh", "header", "maxConcurrent", "tokenFields", "authHeader",
+    "authScheme", "expiredWhen", "loginRequiredWhen", "checkSession", "beforeRequest", "envelope", "refreshLeeway",
+    "timeout", "storageKey", "allowedOrigins", "wasmPath",
+];
+
+/// Read an options object given as JSON text, as the driver does with the JS object
+/// (values only JS can use stay opaque: `IgnoredAny`).
+pub fn read_options(text: &str, env: EnvVersion) -> Result<tokengate::core::Settings<serde::de::IgnoredAny>, Error> {
+    let mut d = serde_json::Deserializer::from_str(text);
+    tokengate::core::options::read::<_, serde::de::IgnoredAny>(&mut d, env)
+}
+
+/// A refused options object: a CONFIG error `option <name>: <problem>` whose name starts
+/// with an option of API.md, or is the unknown member the problem names
+/// (`option baseUrl: unknown field `baseUrl``), or `?` for JSON text that does not parse
+/// (text only: a JS object always parses). serde's messages quote the offending value or
+/// key (`invalid type: string "x"`): options are the developer's own text, so only the
+/// shape is checked here, not that the message is static.
+fn assert_option_error(text: &str, e: &Error) {
+    let Error::Config { message } = e else { panic!("options {text:?}: expected CONFIG, got {e:?}") };
+    let rest = message.strip_prefix("option ").unwrap_or_else(|| panic!("CONFIG message without `option `: {message:?}"));
+    let (name, problem) = rest.split_once(": ").unwrap_or_else(|| panic!("CONFIG message says no problem: {message:?}"));
+    assert!(!problem.is_empty(), "CONFIG message says no problem: {message:?}");
+    let first = name.split(['.', '[']).next().unwrap_or(""); // `allowedOrigins[1]`
+    // The unknown member itself may hold dots (`option a.b: unknown field `a.b``).
+    let unknown = std::iter::once(name)
+        .chain(name.match_indices('.').map(|(i, _)| &name[i + 1..]))
+        .any(|field| problem.starts_with(&format!("unknown field `{field}`")));
+    assert!(OPTION_NAMES.contains(&first) || unknown || name == "?", "CONFIG message names no option: {message:?}");
+}
+
+/// Options objects (JSON text through serde_json into `options::read`, in each
+/// environment): never panics, deterministic; accepted => `Config::validate()` ok, timeout
+/// at least 1 ms, baseURL parses and obeys the http rule, allowedOrigins normalised, the
+/// auth header, scheme and every header are header-safe, `maxConcurrent` in 1..=1000, and
+/// a core built from it survives storage + four requests + logout; refused => a CONFIG
+/// error naming the option.
 pub fn check_config(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    match Config::from_json(&text) {
-        Ok(c) => {
-            assert_eq!(c.validate(), Ok(()), "from_json accepted what validate refuses");
-            assert_eq!(Config::from_json(&text).as_ref(), Ok(&c), "from_json not deterministic");
-            assert!(c.timeout_ms >= 1);
-            if !c.base_url.is_empty() {
-                let p = url::parse(&c.base_url).expect("accepted baseURL parses");
-                assert!(url::check_transport(&p, c.env).is_ok(), "http: baseURL accepted outside develop");
+    for env in [EnvVersion::Release, EnvVersion::Trial, EnvVersion::Develop] {
+        let got = read_options(&text, env);
+        assert_eq!(read_options(&text, env), got, "options::read not deterministic");
+        let s = match got {
+            Ok(s) => s,
+            Err(e) => {
+                assert_option_error(&text, &e);
+                continue;
             }
-            if let Some(list) = &c.allowed_origins {
-                for o in list {
-                    assert_eq!(url::origin(o).as_deref(), Ok(o.as_str()), "allowedOrigins not normalised");
-                }
-            }
-            let mut d = Driver::new(c.clone(), 5_000);
-            d.feed(Input::Stored(Some(stored_json(STORED_ACCESS, Some(STORED_REFRESH), None, None))));
-            for (i, u) in ["/x", "https://api.test/y", "http://127.0.0.1/z", "x?q=1"].into_iter().enumerate() {
-                d.feed(submit(i as u32 + 1, u, true));
-            }
-            d.feed(Input::Logout);
+        };
+        let c = s.config;
+        assert_eq!(c.env, env);
+        assert_eq!(c.validate(), Ok(()), "options::read accepted what validate refuses");
+        assert!(c.timeout_ms >= 1);
+        if !c.base_url.is_empty() {
+            let p = url::parse(&c.base_url).expect("accepted baseURL parses");
+            assert!(url::check_transport(&p, c.env).is_ok(), "http: baseURL accepted outside develop");
         }
-        Err(e) => assert_config_error("Config::from_json", &e),
+        if let Some(list) = &c.allowed_origins {
+            for o in list {
+                assert_eq!(url::origin(o).as_deref(), Ok(o.as_str()), "allowedOrigins not normalised");
+            }
+        }
+        assert!(!s.auth_header.is_empty() && header_safe(&s.auth_header), "authHeader {:?}", s.auth_header);
+        assert!(header_safe(&s.auth_scheme), "authScheme {:?}", s.auth_scheme);
+        assert!(!s.storage_key.is_empty());
+        for (k, v) in s.header.iter().chain(&s.login.header).chain(&s.refresh.header) {
+            assert!(!k.is_empty() && header_safe(k) && header_safe(v), "header {k:?}: {v:?}");
+        }
+        for call in [&s.login, &s.refresh] {
+            assert!(!call.method.is_empty() && header_safe(&call.method) && !call.field.is_empty());
+        }
+        assert!((1..=1000).contains(&s.max_concurrent));
+        if let Some(e) = &c.envelope {
+            assert_eq!(s.envelope.as_ref().map(|p| p.code.as_str()), Some(e.code_path.as_str()));
+        }
+        let mut d = Driver::new(c.clone(), 5_000);
+        d.feed(Input::Stored(Some(stored(STORED_ACCESS, Some(STORED_REFRESH), None, None))));
+        for (i, u) in ["/x", "https://api.test/y", "http://127.0.0.1/z", "x?q=1"].into_iter().enumerate() {
+            d.feed(submit(i as u32 + 1, u, true));
+        }
+        d.feed(Input::Logout);
     }
 }
 
@@ -613,20 +426,38 @@ pub fn check_config(data: &[u8]) {
 pub const STORED_ACCESS: &str = "stored-access-Q7";
 pub const STORED_REFRESH: &str = "stored-refresh-Q7";
 
-fn stored_json(access: &str, refresh: Option<&str>, expires_at: Option<u64>, lifetime: Option<u64>) -> String {
-    let mut s = String::from("{\"accessToken\":");
-    json::write_string(&mut s, access);
-    s.push_str(",\"refreshToken\":");
-    match refresh {
-        Some(r) => json::write_string(&mut s, r),
-        None => s.push_str("null"),
+fn stored(access: &str, refresh: Option<&str>, expires_at: Option<u64>, lifetime: Option<u64>) -> StoredSession {
+    StoredSession {
+        access_token: access.into(),
+        refresh_token: refresh.map(Into::into),
+        expires_at: expires_at.map(|n| n as f64),
+        lifetime: lifetime.map(|n| n as f64),
     }
-    s.push_str(&format!(
-        ",\"expiresAt\":{},\"lifetime\":{}}}",
-        expires_at.map_or("null".into(), |n| n.to_string()),
-        lifetime.map_or("null".into(), |n| n.to_string())
-    ));
-    s
+}
+
+/// A stored value given as text, read as the driver reads storage: `None` unless it is of
+/// the stored shape.
+pub fn stored_of(text: &str) -> Option<StoredSession> {
+    serde_json::from_str(text).ok()
+}
+
+/// What the core reads of a login/refresh body given as text (JSON, or the text itself).
+pub fn body_of(text: &str, config: &Config) -> AuthBody {
+    AuthBody::read(&Json(json_of(text)), config)
+}
+
+/// The value at a dotted path, walked apart from the core (`body::at_path`): each segment
+/// an object member or an array index, empty segments included.
+pub fn value_at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for key in path.split('.') {
+        cur = match cur {
+            Value::Object(m) => m.get(key)?,
+            Value::Array(a) => a.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 fn submit(id: u32, u: &str, auth: bool) -> Input {
@@ -659,6 +490,9 @@ impl Driver {
     pub fn feed(&mut self, input: Input) -> Vec<Command> {
         match &input {
             Input::Response { reply: Reply::Http { code: Some(c), .. }, .. } => self.fed_codes.push(c.clone()),
+            Input::AuthReply { reply: AuthReply::Http { body: AuthBody { code: Some(c), .. }, .. }, .. } => {
+                self.fed_codes.push(c.clone())
+            }
             Input::Response { reply: Reply::Transport { message }, .. }
             | Input::AuthReply { reply: AuthReply::Transport { message }, .. } => self.fed_messages.push(message.clone()),
             Input::PlatformLogin { result: Err(m), .. } => self.fed_messages.push(m.clone()),
@@ -750,9 +584,9 @@ fn expires_at_of(now: u64, secs: Option<f64>) -> Option<u64> {
 }
 
 fn auth_outcome(c: &Config, status: u16, body: &str, now: u64, exempt: Exempt) -> Outcome {
-    let parsed = json::parse(body);
+    let v = json_of(body);
     let code_path = c.envelope.as_ref().map_or("code", |e| e.code_path.as_str());
-    let code = parsed.as_ref().and_then(|v| v.path(code_path)).and_then(|v| v.to_code_string());
+    let code = value_at(&v, code_path).and_then(|x| Json(x.clone()).code());
     let has = |list: &[String]| code.as_ref().map_or(false, |x| list.contains(x));
     if c.login_required_status.contains(&status) || has(&c.login_required_codes) {
         return Outcome::Rejected { session_ended: true };
@@ -761,64 +595,55 @@ fn auth_outcome(c: &Config, status: u16, body: &str, now: u64, exempt: Exempt) -
         return Outcome::Rejected { session_ended: false };
     }
     if (200..300).contains(&status) {
-        if let Some(v) = &parsed {
-            let usable = |s: &&str| !s.is_empty() && (exempt.header_unsafe_tokens || header_safe(s));
-            if let Some(access) = v.path(&c.token_fields.access_token).and_then(Value::as_str).filter(usable) {
-                let refresh = v.path(&c.token_fields.refresh_token).and_then(Value::as_str).filter(|s| !s.is_empty());
-                let secs = match v.path(&c.token_fields.expires_in) {
-                    Some(Value::Number(n)) => Some(*n),
-                    Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-                    _ => None,
-                };
-                return Outcome::Tokens {
-                    access: access.to_string(),
-                    refresh: refresh.map(str::to_string),
-                    expires_at: expires_at_of(now, secs),
-                };
-            }
+        let usable = |s: &&str| !s.is_empty() && (exempt.header_unsafe_tokens || header_safe(s));
+        if let Some(access) = value_at(&v, &c.token_fields.access_token).and_then(Value::as_str).filter(usable) {
+            let refresh = value_at(&v, &c.token_fields.refresh_token).and_then(Value::as_str).filter(|s| !s.is_empty());
+            let secs = value_at(&v, &c.token_fields.expires_in).and_then(|x| Json(x.clone()).number());
+            return Outcome::Tokens {
+                access: access.to_string(),
+                refresh: refresh.map(str::to_string),
+                expires_at: expires_at_of(now, secs),
+            };
         }
     }
     Outcome::Failed { status }
 }
 
 /// The persisted session, read back apart from the core: `(access, refresh, expiresAt)`.
-fn read_persisted(value: &str) -> (String, Option<String>, Option<u64>) {
-    let v = json::parse(value).unwrap_or_else(|| panic!("Persist wrote invalid JSON: {value:?}"));
-    let access = v.get("accessToken").and_then(Value::as_str).expect("persisted accessToken").to_string();
-    let refresh = match v.get("refreshToken") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Null) => None,
-        other => panic!("persisted refreshToken is {other:?}"),
-    };
-    let expires_at = match v.get("expiresAt") {
-        Some(Value::Number(n)) => Some(*n as u64),
-        Some(Value::Null) => None,
-        other => panic!("persisted expiresAt is {other:?}"),
-    };
-    (access, refresh, expires_at)
+/// It must survive the JSON text a storage may keep, and its times are whole ms.
+fn read_persisted(s: &StoredSession) -> (String, Option<String>, Option<u64>) {
+    let text = serde_json::to_string(s).expect("a persisted session serializes");
+    assert_eq!(stored_of(&text).as_ref(), Some(s), "persisted session does not read back: {text}");
+    for t in [s.expires_at, s.lifetime].into_iter().flatten() {
+        assert!(t.is_finite() && t >= 0.0 && t.fract() == 0.0, "persisted time {t}");
+    }
+    (s.access_token.clone(), s.refresh_token.clone(), s.expires_at.map(|n| n as u64))
 }
 
-/// The stored-session model of rule 10: `(access, refresh, expiresAt, lifetime)` or none.
-fn stored_model(text: &str) -> Option<(String, Option<String>, Option<u64>, Option<u64>)> {
-    let v = json::parse(text)?;
-    if !matches!(v, Value::Object(_)) {
-        return None;
-    }
+/// Rule 10 at the text level: whether `text` is a JSON object of the stored shape
+/// (`accessToken` a string; `refreshToken` a string or null; times numbers or null).
+/// Anything else must read as no session at all.
+fn stored_shape(text: &str) -> bool {
+    let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) else { return false };
+    matches!(m.get("accessToken"), Some(Value::String(_)))
+        && matches!(m.get("refreshToken"), None | Some(Value::Null) | Some(Value::String(_)))
+        && ["expiresAt", "lifetime"].iter().all(|k| matches!(m.get(*k), None | Some(Value::Null) | Some(Value::Number(_))))
+}
+
+/// The stored-session model of rule 10, written apart from the core:
+/// `(access, refresh, expiresAt, lifetime)` or none.
+fn stored_model(s: &StoredSession) -> Option<(String, Option<String>, Option<u64>, Option<u64>)> {
     // An access token that cannot go into a header is no token (finding 2).
-    let access = v.get("accessToken")?.as_str().filter(|s| !s.is_empty() && header_safe(s))?.to_string();
-    let refresh = match v.get("refreshToken") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
-        Some(_) => return None,
-    };
-    let ms = |key: &str| -> Result<Option<u64>, ()> {
-        match v.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) if *n >= 0.0 => Ok(Some(if *n >= u64::MAX as f64 { u64::MAX } else { *n as u64 })),
-            Some(_) => Err(()),
+    let access = Some(s.access_token.clone()).filter(|a| !a.is_empty() && header_safe(a))?;
+    let refresh = s.refresh_token.clone().filter(|r| !r.is_empty());
+    let ms = |v: Option<f64>| -> Result<Option<u64>, ()> {
+        match v {
+            None => Ok(None),
+            Some(n) if n >= 0.0 => Ok(Some(if n >= u64::MAX as f64 { u64::MAX } else { n as u64 })),
+            Some(_) => Err(()), // negative or NaN
         }
     };
-    Some((access, refresh, ms("expiresAt").ok()?, ms("lifetime").ok()?))
+    Some((access, refresh, ms(s.expires_at).ok()?, ms(s.lifetime).ok()?))
 }
 
 fn sends(cmds: &[Command]) -> Vec<(RequestId, Option<String>)> {
@@ -830,10 +655,10 @@ fn sends(cmds: &[Command]) -> Vec<(RequestId, Option<String>)> {
         .collect()
 }
 
-fn persisted(cmds: &[Command]) -> Vec<&str> {
+fn persisted(cmds: &[Command]) -> Vec<&StoredSession> {
     cmds.iter()
         .filter_map(|c| match c {
-            Command::Persist { value } => Some(value.as_str()),
+            Command::Persist { session } => Some(session),
             _ => None,
         })
         .collect()
@@ -847,10 +672,15 @@ fn find_call(cmds: &[Command]) -> Option<(AuthCallId, bool)> {
     })
 }
 
-/// Stored sessions (rule 10): input is `cfg-byte clock-byte text`. Garbage never yields a
-/// session; a well-formed one yields exactly its tokens: a request is sent with the stored
-/// access token, refreshed with the stored refresh token, or triggers a login, as its
-/// expiry says; no stored string ever shows up in an error.
+/// Stored sessions (rule 10): input is `cfg-byte clock-byte text`; the text is read as the
+/// driver reads storage (serde_json into `StoredSession`). Text that is not JSON or not of
+/// the stored shape is no session; a session read is then fed once as read and once with
+/// one time (or the access token) replaced by what a JS object may hold and JSON text
+/// cannot (NaN, +-Infinity, -0, negative, 2^64; a control character), chosen by the clock
+/// byte's high bits. Garbage never yields a session; a well-formed one yields exactly its
+/// tokens: a request is sent with the stored access token, refreshed with the stored
+/// refresh token, or triggers a login, as its expiry says; no stored string ever shows up
+/// in an error.
 pub fn check_stored(data: &[u8]) {
     let mut r = Reader::new(data);
     let cfg = config_of(r.u8());
@@ -862,9 +692,28 @@ pub fn check_stored(data: &[u8]) {
         2 => 0,
         _ => u64::MAX - 1,
     };
-    let model = stored_model(&text);
+    let typed = stored_of(&text);
+    if !stored_shape(&text) {
+        assert!(typed.is_none(), "text {text:?} is not of the stored shape but read as {typed:?}");
+    }
+    check_stored_value(&cfg, now, typed.clone());
+    if let Some(mut s) = typed {
+        const ODD: [f64; 8] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, -1.0, 1e300, 18446744073709551616.0, 0.5];
+        let k = (clock >> 2) as usize;
+        match k & 3 {
+            0 => s.expires_at = Some(ODD[(k >> 2) % 8]),
+            1 => s.lifetime = Some(ODD[(k >> 2) % 8]),
+            2 => s.access_token.push(['\n', '\r', '\0', '\u{7f}'][(k >> 2) % 4]),
+            _ => s.refresh_token = Some(String::new()),
+        }
+        check_stored_value(&cfg, now, Some(s));
+    }
+}
+
+fn check_stored_value(cfg: &Config, now: u64, value: Option<StoredSession>) {
+    let model = value.as_ref().and_then(stored_model);
     let mut d = Driver::new(cfg.clone(), now);
-    let cmds = d.feed(Input::Stored(Some(text.clone())));
+    let cmds = d.feed(Input::Stored(value.clone()));
     assert!(sends(&cmds).is_empty());
     assert!(persisted(&cmds).is_empty(), "reading storage must not write it");
     let checking = cmds.contains(&Command::CheckSession);
@@ -873,7 +722,7 @@ pub fn check_stored(data: &[u8]) {
         d.feed(Input::CheckSession { ok: true });
     }
     let info = d.core.session(now);
-    assert_eq!(info.logged_in, model.is_some(), "stored value {text:?}: logged_in must be {}", model.is_some());
+    assert_eq!(info.logged_in, model.is_some(), "stored value {value:?}: logged_in must be {}", model.is_some());
     let Some((access, refresh, expires_at, lifetime)) = model else {
         assert_eq!(info.expires_at, None);
         let cmds = d.feed(submit(1, "/x", true));
@@ -945,7 +794,7 @@ pub fn check_auth(data: &[u8], exempt: Exempt) {
     let refresh_first = mode & 1 == 1 && cfg.refresh_url.is_some();
     let mut cmds = if refresh_first {
         // Stored session inside the leeway: the first request refreshes.
-        let c = d.feed(Input::Stored(Some(stored_json(STORED_ACCESS, Some(STORED_REFRESH), Some(now + 1), Some(3_600_000)))));
+        let c = d.feed(Input::Stored(Some(stored(STORED_ACCESS, Some(STORED_REFRESH), Some(now + 1), Some(3_600_000)))));
         if c.contains(&Command::CheckSession) {
             d.feed(Input::CheckSession { ok: true });
         }
@@ -983,7 +832,7 @@ pub fn check_auth(data: &[u8], exempt: Exempt) {
             assert!(c.iter().any(|c| matches!(c, Command::PostLogin { call: x, .. } if *x == call)), "{c:?}");
             assert!(sends(&c).is_empty());
         }
-        cmds = d.feed(Input::AuthReply { call, reply: AuthReply::Http { status, body: body.to_string() } });
+        cmds = d.feed(Input::AuthReply { call, reply: AuthReply::Http { status, body: body_of(body, &cfg) } });
         let emitted = |e: Event| cmds.contains(&Command::Emit(e));
         match &outcome {
             Outcome::Tokens { access: a, refresh: rt, expires_at } => {
@@ -1122,8 +971,16 @@ pub fn check_session(data: &[u8]) {
             }
             4 => {
                 let call = if arg & 64 == 0 { open_call.unwrap_or(AuthCallId(1)) } else { AuthCallId(arg as u32 & 7) };
-                let body = next(&pool);
-                Input::AuthReply { call, reply: AuthReply::Http { status: status_of(ops.u8()), body } }
+                let text = next(&pool);
+                // Tokens that may come in with this body, read apart from the core.
+                let v = json_of(&text);
+                for path in [&cfg.token_fields.access_token, &cfg.token_fields.refresh_token] {
+                    if let Some(s) = value_at(&v, path).and_then(Value::as_str) {
+                        introduced_access.push(s.to_string());
+                        introduced_refresh.push(s.to_string());
+                    }
+                }
+                Input::AuthReply { call, reply: AuthReply::Http { status: status_of(ops.u8()), body: body_of(&text, &cfg) } }
             }
             5 => Input::AuthReply { call: open_call.unwrap_or(AuthCallId(1)), reply: AuthReply::Transport { message: next(&pool) } },
             6 => Input::Abort { id: RequestId(arg as u32 % next_id.max(1)) },
@@ -1145,9 +1002,9 @@ pub fn check_session(data: &[u8]) {
             }
             11 => Input::CheckSession { ok: arg & 1 == 0 },
             _ => {
-                let value = if arg & 1 == 0 { Some(next(&pool)) } else { None };
+                let value = if arg & 1 == 0 { stored_of(&next(&pool)) } else { None };
                 if loading {
-                    if let Some((a, r, _, _)) = value.as_deref().and_then(stored_model) {
+                    if let Some((a, r, _, _)) = value.as_ref().and_then(stored_model) {
                         introduced_access.push(a.clone());
                         introduced_refresh.extend(r.clone());
                         current = Some((a, r));
@@ -1158,16 +1015,6 @@ pub fn check_session(data: &[u8]) {
         };
         // Tokens that may come in with this input.
         match &input {
-            Input::AuthReply { reply: AuthReply::Http { body, .. }, .. } => {
-                if let Some(v) = json::parse(body) {
-                    for path in [&cfg.token_fields.access_token, &cfg.token_fields.refresh_token] {
-                        if let Some(s) = v.path(path).and_then(Value::as_str) {
-                            introduced_access.push(s.to_string());
-                            introduced_refresh.push(s.to_string());
-                        }
-                    }
-                }
-            }
             Input::SetSession(s) => {
                 introduced_access.push(s.access_token.clone());
                 introduced_refresh.extend(s.refresh_token.clone());
@@ -1180,8 +1027,8 @@ pub fn check_session(data: &[u8]) {
         let cmds = d.feed(input);
         for c in &cmds {
             match c {
-                Command::Persist { value } => {
-                    let (a, r, _) = read_persisted(value);
+                Command::Persist { session } => {
+                    let (a, r, _) = read_persisted(session);
                     assert!(introduced_access.contains(&a), "persisted an access token that never came in");
                     if let Some(r) = &r {
                         assert!(introduced_refresh.contains(r), "persisted a refresh token that never came in");

@@ -34,10 +34,6 @@ texts = [json.dumps(b, ensure_ascii=False) for b in bodies] + [
     '{"accessToken":"\\ud83d\\ude00\\u0000"}', '{"expiresIn":Infinity}', "{" * 70 + "}" * 70,
     '{"code":1e21,"accessToken":"z"}', '{"code":true}', '{"code":-0}',
 ]
-for t in texts:
-    put("json", t)
-for t in ['{"a":1,"a":2}', "-0.0e-0", "1E400", "123456789012345678901234567890", '"\\ud800"', '[1,]', ' \t\n{ } ']:
-    put("json", t)
 
 # stored: cfg clock text
 stored = [
@@ -115,15 +111,3 @@ for cfg in [0, 1, 9, 17, 32, 64]:
 for _ in range(40):
     ops = bytes([rnd.randrange(256)]) + bytes(rnd.randrange(256) for _ in range(rnd.randrange(4, 60)))
     put("session", ops.replace(b"\xff", b"\x00") + b"\xff" + "\0".join(rnd.choice(pool_sets)).encode())
-
-# number: 8 bytes of f64 bits (the whole input is also read as decimal text), and texts
-import struct
-for x in [0.0, -0.0, 1.0, 0.1, 0.5, 40101.0, 1e21, 1e-7, 1.5e-7, 123e-20, 5e-324, 2.2250738585072014e-308,
-          1.7976931348623157e308, 2.0**53, 2.0**53 + 2, 1e20 + 65536, 9.999999999999999e20, 1e-6, 123456.789]:
-    put("number", struct.pack("<d", x))
-    put("number", struct.pack("<d", -x))
-for t in ["0", "-0", "1", "40101", "1e21", "1E+21", "0.1", ".5", "5.", "+5", "1e-400", "1e400", "2.4703282292062327e-324",
-          "2.4703282292062328e-324", "9007199254740993", "179769313486231580793728971405301e276", "0.30000000000000004",
-          "1e", "e5", "--1", "inf", "NaN", "1_000", "4.9406564584124654e-324", "1" * 40 + "e-20", "0." + "0" * 60 + "1e60",
-          "1e99999999999999999999", "1e-99999999999999999999", "2.2250738585072011e-308", "123456789012345678901234567890"]:
-    put("number", t)

@@ -5,13 +5,12 @@
 set -eu
 cd "$(dirname "$0")"
 RUNS=${RUNS:-1000000}
-TARGETS=${*:-number json url config stored auth_body session}
+TARGETS=${*:-url config stored auth_body session}
 mkdir -p logs
 for t in $TARGETS; do
   MAXLEN=4096
   case $t in
-    json|stored|auth_body|session) dict=dicts/json.dict ;;
-    number) dict=dicts/json.dict; MAXLEN=128 ;;
+    stored|auth_body|session) dict=dicts/json.dict ;;
     config) dict=dicts/config.dict ;;
     url) dict=dicts/url.dict ;;
   esac

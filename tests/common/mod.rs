@@ -11,57 +11,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tokengate::core::{
-    AuthBody, AuthCallId, AuthReply, Body, Command, Config, Core, Error, Event, Input, NewSession, Reply, RequestId,
-    StoredSession, Submit,
+    AuthCallId, AuthReply, Command, Config, Core, Error, Event, Input, NewSession, Reply, RequestId, StoredSession, Submit,
 };
 
-/// A parsed JSON body seen as the core's [`Body`], the way the wasm driver sees a JS object
-/// (strings, numbers and numeric strings, `String(code)`).
-#[derive(Debug, Clone)]
-pub struct Json(pub serde_json::Value);
-
-impl Body for Json {
-    fn member(&self, key: &str) -> Option<Self> {
-        match &self.0 {
-            serde_json::Value::Object(m) => m.get(key).cloned().map(Json),
-            serde_json::Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)).cloned().map(Json),
-            _ => None,
-        }
-    }
-    fn text(&self) -> Option<String> {
-        self.0.as_str().map(str::to_string)
-    }
-    fn number(&self) -> Option<f64> {
-        match &self.0 {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
-            _ => None,
-        }
-    }
-    fn code(&self) -> Option<String> {
-        match &self.0 {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            serde_json::Value::Number(n) => Some(match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => (f as i64).to_string(),
-                _ => n.to_string(),
-            }),
-            _ => None,
-        }
-    }
-}
-
-/// What the core reads of a login/refresh body given as text (not JSON: a string body).
-pub fn auth_body(text: &str, config: &Config) -> AuthBody {
-    let v = serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
-    AuthBody::read(&Json(v), config)
-}
-
-/// A stored session given as the text an older version (or a test) kept: `None` when it
-/// is not of the stored shape, as the driver's deserializer gives.
-pub fn stored_of(text: &str) -> Option<StoredSession> {
-    serde_json::from_str(text).ok()
-}
+mod json;
+#[allow(unused_imports)]
+pub use json::{auth_body, json_of, stored_of, Json};
 
 /// How the server answers a login or refresh POST.
 #[derive(Debug, Clone, PartialEq)]
