@@ -1,406 +1,229 @@
-//! The real wasm boundary (`tokengate::wasm::Gate`) driven through a JS fake of the shims
-//! object. Run with `wasm-pack test --node --mode no-install` (see shared/TOOLCHAIN.md).
+//! The real wasm boundary (`tokengate::wasm::Client` and its driver task) through a JS fake
+//! of the host object: promise-returning platform calls that the test answers one by one,
+//! storage, events and the timer. Run with `wasm-pack test --node --mode no-install`.
 //!
-//! The fake records every shim call as one line; the tests feed inputs with explicit times
-//! and read the lines back.
+//! Every test awaits the promises the exported methods return, as a page does.
 #![cfg(target_arch = "wasm32")]
 
-use tokengate::wasm::{memory_bytes, Gate, Shims};
+use js_sys::{Promise, Reflect};
+use tokengate::wasm::host::Host;
+use tokengate::wasm::Client;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen(inline_js = r#"
-export function make_fake() {
-  const f = { log: [], throwSend: false, throwAll: false };
-  const rec = (s) => { if (f.throwAll) throw new Error('shim exploded'); f.log.push(s); };
-  const opt = (v) => (v === undefined || v === null ? '-' : String(v));
-  // token_state: 0 no token, 1 the last token again, 2 a new token (kept, as js/client.js does).
-  f.send = (id, url, state, token, generation) => {
-    f.gen = generation;
-    if (f.throwSend) throw new Error('request exploded');
-    if (state === 2) f.tok = token;
-    else if (state === 1 && f.tok === undefined) throw new Error('token_state 1 before any token');
-    rec(`send ${id} ${url} ${state === 0 ? '-' : f.tok}`);
+export function make_host(env) {
+  const h = { log: [], storage: {}, pending: [], env, timer: null, throwRequest: false };
+  h.request = (kind, o, id) => {
+    if (h.throwRequest) throw new Error('request exploded');
+    const auth = (o.header && o.header.Authorization) || '-';
+    h.log.push(`${kind} ${o.method || 'GET'} ${o.url} ${auth} ${JSON.stringify(o.data === undefined ? null : o.data)}`);
+    let settle;
+    const p = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+    p.abort = () => { h.log.push(`abort ${o.url}`); settle.reject({ errMsg: 'request:fail abort' }); };
+    h.pending.push({ url: o.url, settle });
+    return p;
   };
-  f.abort_send = (id) => rec(`abort_send ${id}`);
-  f.check_session = () => rec('check_session');
-  f.platform_login = (call) => rec(`platform_login ${call}`);
-  f.post_auth = (call, refresh, url, value) => rec(`post_auth ${call} ${refresh ? 'refresh' : 'login'} ${url} ${value}`);
-  f.abort_auth = (call) => rec(`abort_auth ${call}`);
-  f.store = (value) => rec(value === undefined ? 'forget' : `persist ${value}`);
-  f.settle = (id, code, status, detail, withResponse) => rec(`settle ${id} ${opt(code)} ${status} ${opt(detail)}`);
-  f.emit = (name, ok, reason) => rec(`emit ${name} ${ok} ${opt(reason)}`);
-  f.arm_timer = (at) => { if (f.throwAll) throw new Error('timer exploded'); f.log.push(`arm ${at}`); };
-  return f;
+  h.login = () => { h.log.push('login'); return Promise.resolve('code-' + h.log.length); };
+  h.checkSession = () => Promise.resolve(true);
+  h.getStorage = (k) => h.storage[k];
+  h.setStorage = (k, v) => { h.storage[k] = v; };
+  h.removeStorage = (k) => { delete h.storage[k]; };
+  h.emit = (name, payload) => { h.log.push(`emit ${name} ${name === 'error' ? payload.code : JSON.stringify(payload)}`); };
+  h.supports = () => true;
+  h.arm = (delay) => {
+    if (h.timer) { clearTimeout(h.timer.id); h.timer.resolve(false); h.timer = null; }
+    if (!(delay >= 0)) return undefined;
+    return new Promise((resolve) => { const t = { resolve }; t.id = setTimeout(() => { if (h.timer === t) h.timer = null; resolve(true); }, delay); h.timer = t; });
+  };
+  return h;
 }
-export function take_log(f) { const s = f.log.join('\n'); f.log.length = 0; return s; }
-export function set_flag(f, name, v) { f[name] = v; }
-export function last_generation(f) { return f.gen; }
+// Resolves once `n` platform calls are waiting for an answer (or after 2 s, to fail loudly).
+export function calls(h, n) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const poll = () => (h.pending.length >= n || Date.now() - t0 > 2000 ? resolve(h.pending.length) : setTimeout(poll, 1));
+    poll();
+  });
+}
+// Answer the oldest waiting call whose URL ends with `suffix`.
+export function answer(h, suffix, status, data) {
+  const i = h.pending.findIndex((c) => c.url.endsWith(suffix));
+  if (i < 0) throw new Error('no pending call to ' + suffix + ' in ' + JSON.stringify(h.log));
+  const [c] = h.pending.splice(i, 1);
+  c.settle.resolve({ statusCode: status, header: {}, data });
+}
+export function take_log(h) { const s = h.log.join('\n'); h.log.length = 0; return s; }
+export function storage(h) { return h.storage; }
+export function set_flag(h, name, v) { h[name] = v; }
+export function options(extra) { return Object.assign({ baseURL: 'https://api.example.com' }, extra || {}); }
+export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+export function json(v) { return JSON.stringify(v); }
 "#)]
 extern "C" {
-    fn make_fake() -> JsValue;
-    fn take_log(f: &JsValue) -> String;
-    fn set_flag(f: &JsValue, name: &str, v: bool);
-    fn last_generation(f: &JsValue) -> u32;
+    fn make_host(env: &str) -> JsValue;
+    fn calls(h: &JsValue, n: u32) -> Promise;
+    fn answer(h: &JsValue, suffix: &str, status: u16, data: JsValue);
+    fn take_log(h: &JsValue) -> String;
+    fn storage(h: &JsValue) -> JsValue;
+    fn set_flag(h: &JsValue, name: &str, v: bool);
+    fn options(extra: JsValue) -> JsValue;
+    fn sleep(ms: u32) -> Promise;
+    fn json(v: &JsValue) -> String;
 }
 
-const T0: f64 = 1_800_000_000_000.0;
-const OPTIONS: &str = r#"{"env":"release","baseURL":"https://api.example.com"}"#;
-
-struct Harness {
-    gate: Gate,
-    fake: JsValue,
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
 }
 
-impl Harness {
-    fn new(options: &str) -> Harness {
-        let fake = make_fake();
-        let shims: Shims = fake.clone().unchecked_into();
-        let gate = match Gate::new(options, shims) {
-            Ok(g) => g,
-            Err(e) => panic!("Gate::new failed: {:?}", e.as_string()),
-        };
-        Harness { gate, fake }
+fn tokens(access: &str, refresh: &str) -> JsValue {
+    obj(&[("accessToken", access.into()), ("refreshToken", refresh.into()), ("expiresIn", 3600.into())])
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+struct Fake {
+    host: JsValue,
+    client: Client,
+}
+
+impl Fake {
+    fn new(extra: JsValue) -> Fake {
+        let host = make_host("release");
+        let client = Client::new(options(extra), host.clone().unchecked_into::<Host>());
+        Fake { host, client }
     }
 
-    fn log(&self) -> Vec<String> {
-        let s = take_log(&self.fake);
-        s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+    async fn calls(&self, n: u32) -> u32 {
+        JsFuture::from(calls(&self.host, n)).await.unwrap().as_f64().unwrap() as u32
     }
 
-    fn flag(&self, name: &str, v: bool) {
-        set_flag(&self.fake, name, v);
+    fn request(&self, id: u32, url: &str) -> JsFuture {
+        JsFuture::from(self.client.request(id, "request", obj(&[("url", url.into())])))
     }
 }
 
-fn stored_session(access: &str, refresh: &str, expires_at: f64) -> String {
-    format!(r#"{{"accessToken":"{access}","refreshToken":"{refresh}","expiresAt":{expires_at},"lifetime":3600000}}"#)
-}
-
-fn count(log: &[String], prefix: &str) -> usize {
-    log.iter().filter(|l| l.starts_with(prefix)).count()
-}
-
-/// The call id of the first `post_auth`/`platform_login` line.
-fn call_of(log: &[String], prefix: &str) -> u32 {
-    let line = log.iter().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in {log:?}"));
-    line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad line {line}"))
-}
-
-fn tokens_body(n: u32) -> String {
-    format!(r#"{{"accessToken":"acc-{n}","refreshToken":"ref-{n}","expiresIn":3600}}"#)
+async fn tick() {
+    JsFuture::from(sleep(5)).await.unwrap();
 }
 
 #[wasm_bindgen_test]
-fn concurrency_many_submits_on_an_expired_token_make_one_refresh() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 - 1000.0)));
-    h.log();
-    for id in 1..=20 {
-        h.gate.submit(T0 + 1.0, id, format!("/item/{id}"), true, -1.0);
+async fn silent_login_then_the_request_goes_out_with_the_token() {
+    let f = Fake::new(JsValue::UNDEFINED);
+    JsFuture::from(f.client.ready()).await.unwrap();
+    let p = f.request(1, "/me");
+    assert_eq!(f.calls(1).await, 1);
+    answer(&f.host, "/auth/login", 200, tokens("acc-1", "ref-1"));
+    assert_eq!(f.calls(1).await, 1);
+    answer(&f.host, "/me", 200, obj(&[("n", 7.into())]));
+    let v = p.await.unwrap();
+    assert_eq!(get(&v, "n").as_f64(), Some(7.0));
+    let log = take_log(&f.host);
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines[0], "login");
+    assert!(lines[1].starts_with("request POST https://api.example.com/auth/login - {\"code\":\"code-"), "{log}");
+    assert_eq!(lines[2], "emit login {\"ok\":true}");
+    assert_eq!(lines[3], "request GET https://api.example.com/me Bearer acc-1 null");
+    // The session is stored as an object, and session() shows no token.
+    let stored = get(&storage(&f.host), "tokengate:session");
+    assert_eq!(get(&stored, "accessToken").as_string().as_deref(), Some("acc-1"));
+    let s = json(&f.client.session());
+    assert!(s.contains("\"loggedIn\":true") && !s.contains("acc-1"), "{s}");
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_401s_make_one_refresh_and_every_request_is_replayed() {
+    let f = Fake::new(JsValue::UNDEFINED);
+    JsFuture::from(f.client.set_session(tokens("acc-old", "ref-old"))).await.unwrap();
+    let ps: Vec<JsFuture> = (1..=3).map(|i| f.request(i, &format!("/r{i}"))).collect();
+    f.calls(3).await;
+    take_log(&f.host);
+    for i in 1..=3 {
+        answer(&f.host, &format!("/r{i}"), 401, JsValue::NULL);
     }
-    let log = h.log();
-    assert_eq!(count(&log, "post_auth"), 1, "{log:?}");
-    assert!(log.iter().any(|l| l.starts_with("post_auth") && l.ends_with("refresh https://api.example.com/auth/refresh ref-1")), "{log:?}");
-    assert_eq!(count(&log, "send"), 0, "no request goes out with the expired token: {log:?}");
-    let call = call_of(&log, "post_auth");
-    h.gate.auth_reply(T0 + 5.0, call, 200, tokens_body(2));
-    let log = h.log();
-    assert_eq!(count(&log, "send"), 20, "{log:?}");
-    assert!(log.iter().filter(|l| l.starts_with("send")).all(|l| l.ends_with(" acc-2")), "{log:?}");
-    assert_eq!(count(&log, "persist"), 1, "{log:?}");
-    assert!(log.iter().any(|l| l == "emit refresh true -"), "{log:?}");
-    for id in 1..=20 {
-        h.gate.response(T0 + 10.0, id, 200, None);
+    assert_eq!(f.calls(1).await, 1, "one refresh");
+    let log = take_log(&f.host);
+    assert_eq!(log, "request POST https://api.example.com/auth/refresh - {\"refreshToken\":\"ref-old\"}");
+    answer(&f.host, "/auth/refresh", 200, tokens("acc-new", "ref-new"));
+    f.calls(3).await;
+    let log = take_log(&f.host);
+    for i in 1..=3 {
+        assert!(log.contains(&format!("request GET https://api.example.com/r{i} Bearer acc-new")), "{log}");
+        answer(&f.host, &format!("/r{i}"), 200, JsValue::from(i));
     }
-    let log = h.log();
-    assert_eq!(count(&log, "settle"), 20);
-    assert!(log.iter().filter(|l| l.starts_with("settle")).all(|l| l.contains(" - 0 -")), "{log:?}");
-}
-
-#[wasm_bindgen_test]
-fn stale_rejection_is_replayed_without_a_second_refresh() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    h.gate.submit(T0, 2, "/b".into(), true, -1.0);
-    let log = h.log();
-    assert_eq!(count(&log, "send"), 2);
-    h.gate.response(T0 + 1.0, 1, 401, None);
-    let log = h.log();
-    assert_eq!(count(&log, "post_auth"), 1, "{log:?}");
-    let call = call_of(&log, "post_auth");
-    h.gate.auth_reply(T0 + 2.0, call, 200, tokens_body(2));
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "send 1 https://api.example.com/a acc-2"), "{log:?}");
-    // Request 2 was sent with acc-1, older than the current token: replay at once.
-    h.gate.response(T0 + 3.0, 2, 401, None);
-    let log = h.log();
-    assert_eq!(count(&log, "post_auth"), 0, "{log:?}");
-    assert!(log.iter().any(|l| l == "send 2 https://api.example.com/b acc-2"), "{log:?}");
-    // Rejected again with the fresh token: UNAUTHORIZED, no loop.
-    h.gate.response(T0 + 4.0, 2, 401, None);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 2 UNAUTHORIZED 401 -"), "{log:?}");
-    assert_eq!(count(&log, "send"), 0);
-}
-
-#[wasm_bindgen_test]
-fn a_request_past_its_deadline_times_out_and_is_aborted() {
-    let mut h = Harness::new(r#"{"env":"release","baseURL":"https://api.example.com","timeout":1000}"#);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
-    h.log();
-    h.gate.submit(T0, 7, "/slow".into(), true, -1.0);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == &format!("arm {}", T0 + 1000.0)), "timer armed at the deadline: {log:?}");
-    h.gate.timeout(T0 + 999.0);
-    assert_eq!(count(&h.log(), "settle"), 0, "not before the deadline");
-    h.gate.timeout(T0 + 1000.0);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 7 TIMEOUT 0 -"), "{log:?}");
-    assert!(log.iter().any(|l| l == "abort_send 7"), "{log:?}");
-    // A late answer for a settled request is ignored.
-    h.gate.response(T0 + 1500.0, 7, 200, None);
-    assert_eq!(count(&h.log(), "settle"), 0);
-    // A per-request timeout.
-    h.gate.submit(T0 + 2000.0, 8, "/slow".into(), true, 100.0);
-    h.log();
-    h.gate.timeout(T0 + 2100.0);
-    assert!(h.log().iter().any(|l| l == "settle 8 TIMEOUT 0 -"));
-}
-
-#[wasm_bindgen_test]
-fn a_refresh_that_hangs_rejects_its_waiters_with_timeout_then_recovers() {
-    let mut h = Harness::new(r#"{"env":"release","baseURL":"https://api.example.com","timeout":500}"#);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 - 1.0)));
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    h.gate.submit(T0, 2, "/b".into(), true, -1.0);
-    let log = h.log();
-    let call = call_of(&log, "post_auth");
-    h.gate.timeout(T0 + 500.0);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 1 TIMEOUT 0 -") && log.iter().any(|l| l == "settle 2 TIMEOUT 0 -"), "{log:?}");
-    assert!(log.iter().any(|l| l == &format!("abort_auth {call}")), "{log:?}");
-    // The late answer of the abandoned call is ignored; the next request tries again.
-    h.gate.auth_reply(T0 + 600.0, call, 200, tokens_body(2));
-    assert_eq!(count(&h.log(), "send"), 0);
-    h.gate.submit(T0 + 700.0, 3, "/c".into(), true, -1.0);
-    let log = h.log();
-    let call2 = call_of(&log, "post_auth");
-    assert_ne!(call, call2);
-    h.gate.auth_reply(T0 + 710.0, call2, 200, tokens_body(3));
-    assert!(h.log().iter().any(|l| l == "send 3 https://api.example.com/c acc-3"));
-}
-
-#[wasm_bindgen_test]
-fn abort_waiting_and_in_flight() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
-    h.gate.submit(T0, 1, "/inflight".into(), true, -1.0);
-    h.log();
-    h.gate.abort(T0 + 1.0, 1);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 1 ABORTED 0 -"), "{log:?}");
-    assert!(log.iter().any(|l| l == "abort_send 1"), "{log:?}");
-    // Waiting for a refresh.
-    h.gate.submit(T0 + 2.0, 2, "/x".into(), true, -1.0);
-    h.gate.response(T0 + 3.0, 2, 401, None);
-    h.gate.submit(T0 + 4.0, 3, "/waiting".into(), true, -1.0);
-    let log = h.log();
-    let call = call_of(&log, "post_auth");
-    h.gate.abort(T0 + 5.0, 3);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 3 ABORTED 0 -"), "{log:?}");
-    assert_eq!(count(&log, "abort_send"), 0, "nothing in flight to abort: {log:?}");
-    h.gate.auth_reply(T0 + 6.0, call, 200, tokens_body(2));
-    let log = h.log();
-    assert!(log.iter().any(|l| l.starts_with("send 2 ")), "{log:?}");
-    assert!(!log.iter().any(|l| l.starts_with("send 3 ")), "the aborted request left the queue: {log:?}");
-    // Aborting twice, or an unknown id, does nothing.
-    h.gate.abort(T0 + 7.0, 3);
-    h.gate.abort(T0 + 7.0, 999);
-    assert_eq!(count(&h.log(), "settle"), 0);
-}
-
-#[wasm_bindgen_test]
-fn logout_rejects_waiters_and_discards_a_late_login() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, None);
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    let log = h.log();
-    let call = call_of(&log, "platform_login");
-    h.gate.logout(T0 + 1.0);
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 1 LOGIN_REQUIRED 0 logout"), "{log:?}");
-    assert!(log.iter().any(|l| l == "forget"), "{log:?}");
-    assert!(log.iter().any(|l| l == "emit logout true -"), "{log:?}");
-    // The platform login answers after logout: discarded.
-    h.gate.platform_login_done(T0 + 2.0, call, true, "code-1".into());
-    let log = h.log();
-    assert_eq!(count(&log, "post_auth"), 0, "{log:?}");
-    assert_eq!(h.gate.session(T0 + 3.0), -2.0);
-}
-
-#[wasm_bindgen_test]
-fn corrupt_storage_counts_as_no_session() {
-    for bad in ["not json", "[]", "{\"accessToken\":5}", "", "null"] {
-        let mut h = Harness::new(OPTIONS);
-        h.gate.stored(T0, Some(bad.to_string()));
-        assert_eq!(h.gate.session(T0), -2.0, "{bad}");
-        h.log();
-        h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-        let log = h.log();
-        assert_eq!(count(&log, "platform_login"), 1, "{bad}: {log:?}");
-        assert_eq!(count(&log, "send"), 0, "{bad}: {log:?}");
+    for (i, p) in ps.into_iter().enumerate() {
+        assert_eq!(p.await.unwrap().as_f64(), Some((i + 1) as f64));
     }
 }
 
 #[wasm_bindgen_test]
-fn silent_login_end_to_end_and_session() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, None);
-    assert_eq!(h.gate.session(T0), -2.0);
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    let call = call_of(&h.log(), "platform_login");
-    h.gate.platform_login_done(T0 + 1.0, call, true, "code-1".into());
-    let log = h.log();
-    assert!(log.iter().any(|l| l.starts_with("post_auth") && l.ends_with("login https://api.example.com/auth/login code-1")), "{log:?}");
-    let call = call_of(&log, "post_auth");
-    h.gate.auth_reply(T0 + 2.0, call, 200, tokens_body(1));
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "send 1 https://api.example.com/a acc-1"), "{log:?}");
-    assert!(log.iter().any(|l| l == "emit login true -"), "{log:?}");
-    assert_eq!(h.gate.session(T0 + 3.0), T0 + 2.0 + 3_600_000.0);
+async fn bad_options_reject_ready_and_requests_with_config_naming_the_option() {
+    let f = Fake::new(obj(&[("baseUrl", "https://typo.example.com".into())]));
+    let e = JsFuture::from(f.client.ready()).await.unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("CONFIG"));
+    assert!(get(&e, "message").as_string().unwrap().contains("baseUrl"));
+    let e = f.request(1, "/x").await.unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("CONFIG"));
+    let nested = Fake::new(obj(&[("login", obj(&[("methd", "GET".into())]))]));
+    let e = JsFuture::from(nested.client.ready()).await.unwrap_err();
+    let m = get(&e, "message").as_string().unwrap();
+    assert!(m.contains("login") && m.contains("methd"), "{m}");
 }
 
 #[wasm_bindgen_test]
-fn a_throwing_send_shim_becomes_a_network_error() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
-    h.log();
-    h.flag("throwSend", true);
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    let log = h.log();
-    assert!(log.iter().any(|l| l.starts_with("settle 1 NETWORK 0 ")), "{log:?}");
-    // Every shim throwing: no exception escapes the Gate, and it keeps working after.
-    h.flag("throwSend", false);
-    h.flag("throwAll", true);
-    h.gate.submit(T0 + 1.0, 2, "/b".into(), true, -1.0);
-    h.gate.logout(T0 + 2.0);
-    h.flag("throwAll", false);
-    h.gate.set_session(T0 + 3.0, "acc-9".into(), None, 60.0);
-    h.log();
-    h.gate.submit(T0 + 4.0, 3, "/c".into(), true, -1.0);
-    assert!(h.log().iter().any(|l| l == "send 3 https://api.example.com/c acc-9"));
+async fn a_throwing_platform_is_network_and_abort_reaches_the_task() {
+    let f = Fake::new(JsValue::UNDEFINED);
+    JsFuture::from(f.client.set_session(tokens("acc", "ref"))).await.unwrap();
+    set_flag(&f.host, "throwRequest", true);
+    let e = f.request(1, "/x").await.unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("NETWORK"));
+    assert!(get(&e, "errMsg").as_string().unwrap().contains("request exploded"));
+    set_flag(&f.host, "throwRequest", false);
+    let p = f.request(2, "/slow");
+    f.calls(1).await;
+    f.client.abort(2);
+    let e = p.await.unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("ABORTED"));
+    tick().await;
+    let log = take_log(&f.host);
+    assert!(log.contains("abort https://api.example.com/slow"), "{log}");
+    assert!(log.contains("emit error NETWORK") && log.contains("emit error ABORTED"), "{log}");
 }
 
 #[wasm_bindgen_test]
-fn a_throwing_login_shim_ends_in_login_required() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, None);
-    h.log();
-    h.flag("throwAll", true);
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    h.flag("throwAll", false);
-    // platform_login threw: fed back as a failed login; settle threw too (ignored). The
-    // session is now LoginRequired: the next request rejects at once.
-    h.gate.submit(T0 + 1.0, 2, "/b".into(), true, -1.0);
-    let log = h.log();
-    assert!(log.iter().any(|l| l.starts_with("settle 2 LOGIN_REQUIRED")), "{log:?}");
+async fn the_timer_times_out_a_request_and_the_driver_goes_on() {
+    let f = Fake::new(JsValue::UNDEFINED);
+    JsFuture::from(f.client.set_session(tokens("acc", "ref"))).await.unwrap();
+    let p = JsFuture::from(f.client.request(1, "request", obj(&[("url", "/hang".into()), ("timeout", 20.into())])));
+    let e = p.await.unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("TIMEOUT"));
+    let p = f.request(2, "/fine");
+    f.calls(2).await;
+    answer(&f.host, "/fine", 200, "ok".into());
+    assert_eq!(p.await.unwrap().as_string().as_deref(), Some("ok"));
 }
 
 #[wasm_bindgen_test]
-fn bad_options_are_a_config_error() {
-    for bad in ["not json", "[]", r#"{"timeout":"x"}"#, r#"{"baseURL":"http://api.example.com"}"#] {
-        let fake = make_fake();
-        let r = Gate::new(bad, fake.unchecked_into());
-        match r {
-            Ok(_) => panic!("{bad} accepted"),
-            Err(e) => assert!(e.as_string().is_some_and(|m| m.contains("option")), "{bad}: {:?}", e.as_string()),
-        }
+async fn request_options_are_checked_before_anything_is_sent() {
+    let f = Fake::new(JsValue::UNDEFINED);
+    for opts in [
+        JsValue::from("/x"),
+        obj(&[("url", "".into())]),
+        obj(&[("url", "/x".into()), ("success", js_sys::Function::new_no_args("").into())]),
+    ] {
+        let e = JsFuture::from(f.client.request(1, "request", opts)).await.unwrap_err();
+        assert_eq!(get(&e, "code").as_string().as_deref(), Some("CONFIG"));
     }
-}
-
-#[wasm_bindgen_test]
-fn odd_numbers_from_js_do_not_trap() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(f64::NAN, None);
-    h.gate.submit(-5.0, 1, "".into(), true, f64::INFINITY);
-    h.gate.response(f64::INFINITY, 1, 70000, Some("x".into()));
-    h.gate.submit(1e300, 2, "::::".into(), true, -0.0);
-    h.gate.set_session(T0, "a".into(), Some("r".into()), f64::NAN);
-    h.gate.timeout(f64::NEG_INFINITY);
-    let _ = h.gate.session(f64::NAN);
-    assert!(memory_bytes() >= 65536);
-}
-
-#[wasm_bindgen_test]
-fn a_send_delayed_past_a_session_change_is_not_sent_with_the_old_token() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    assert!(h.log().iter().any(|l| l == "send 1 https://api.example.com/a acc-1"));
-    let generation = last_generation(&h.fake);
-    // Nothing changed: go on.
-    assert!(h.gate.sendable(T0 + 1.0, 1, generation));
-    assert!(h.log().is_empty());
-    // setSession() while the send was delayed: not sendable, replayed with the new token.
-    h.gate.set_session(T0 + 2.0, "acc-2".into(), Some("ref-2".into()), 3600.0);
-    h.log();
-    assert!(!h.gate.sendable(T0 + 3.0, 1, generation));
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "send 1 https://api.example.com/a acc-2"), "{log:?}");
-    assert_eq!(count(&log, "post_auth"), 0, "{log:?}");
-    // A first send delayed past logout(): settled LOGIN_REQUIRED, never sent.
-    h.gate.submit(T0 + 4.0, 2, "/b".into(), true, -1.0);
-    let generation = last_generation(&h.fake);
-    h.gate.logout(T0 + 5.0);
-    h.log();
-    assert!(!h.gate.sendable(T0 + 6.0, 2, generation));
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 2 LOGIN_REQUIRED 0 logout"), "{log:?}");
-    assert_eq!(count(&log, "send"), 0, "{log:?}");
-    // The send of request 1 (its second, after setSession()) delayed past logout(): never
-    // sent either, and it settles LOGIN_REQUIRED like every request waiting for a token.
-    assert!(!h.gate.sendable(T0 + 7.0, 1, generation));
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "settle 1 LOGIN_REQUIRED 0 logout"), "{log:?}");
-    assert_eq!(count(&log, "send"), 0, "{log:?}");
-}
-
-#[wasm_bindgen_test]
-fn a_send_delayed_into_a_refresh_waits_for_it() {
-    let mut h = Harness::new(OPTIONS);
-    h.gate.stored(T0, Some(stored_session("acc-1", "ref-1", T0 + 3_600_000.0)));
-    h.gate.submit(T0, 1, "/a".into(), true, -1.0);
-    h.gate.submit(T0, 2, "/b".into(), true, -1.0);
-    h.log();
-    let generation = last_generation(&h.fake);
-    // Request 2 is rejected: a refresh goes out while request 1's send is delayed.
-    h.gate.response(T0 + 1.0, 2, 401, None);
-    let call = call_of(&h.log(), "post_auth");
-    assert!(!h.gate.sendable(T0 + 2.0, 1, generation), "not sent while the refresh is out");
-    let log = h.log();
-    assert_eq!(count(&log, "send"), 0, "{log:?}");
-    assert_eq!(count(&log, "post_auth"), 0, "joins the refresh in flight: {log:?}");
-    h.gate.auth_reply(T0 + 3.0, call, 200, tokens_body(2));
-    let log = h.log();
-    assert!(log.iter().any(|l| l == "send 1 https://api.example.com/a acc-2"), "{log:?}");
-    assert!(log.iter().any(|l| l == "send 2 https://api.example.com/b acc-2"), "{log:?}");
-    // After the refresh, a delayed send with the current token goes on.
-    let generation = last_generation(&h.fake);
-    assert!(h.gate.sendable(T0 + 4.0, 1, generation));
-    // A refresh that timed out leaves no call in flight behind.
-    h.gate.response(T0 + 5.0, 1, 401, None);
-    h.log();
-    h.gate.timeout(T0 + 5.0 + 15_000.0);
-    h.log();
-    h.gate.submit(T0 + 20_000.0, 3, "/c".into(), true, -1.0);
-    let log = h.log();
-    if let Some(l) = log.iter().find(|l| l.starts_with("send 3")) {
-        let _ = l;
-        let generation = last_generation(&h.fake);
-        assert!(h.gate.sendable(T0 + 20_001.0, 3, generation));
-    }
+    let e = JsFuture::from(f.client.set_session(obj(&[("accessToken", "a\r\nb".into())]))).await.unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("CONFIG"));
+    assert!(!get(&e, "message").as_string().unwrap().contains("a\r\nb"));
+    assert_eq!(take_log(&f.host).matches("request ").count(), 0);
 }

@@ -89,7 +89,7 @@ test('my (Alipay): status/headers, getAuthCode, storage { key } / { data }', asy
   const api = my.requests.find((o) => o.url.endsWith('/me'))
   assert.equal(api.headers.Authorization, 'Bearer acc-1', 'Alipay gets headers')
   assert.equal(api.headers['X-A'], '1')
-  assert.equal(JSON.parse(my.store['tokengate:session']).accessToken, 'acc-1')
+  assert.equal(my.store['tokengate:session'].accessToken, 'acc-1', 'the session is stored as an object')
   const full = await client.request({ url: '/me', fullResponse: true })
   assert.equal(full.statusCode, 200)
   assert.equal(typeof full.header, 'object')
@@ -127,7 +127,8 @@ test('tt (Douyin): wx-shaped login; envType development allows http:', async () 
   const client = dist().createClient({ platform: tt, baseURL: 'http://dev.example.com' })
   const r = await client.get('/me')
   assert.equal(r.token, 'acc-1')
-  assert.throws(() => dist().createClient({ platform: fakeTt(server, 'production'), baseURL: 'http://dev.example.com' }), (e) => e.code === 'CONFIG')
+  const prod = dist().createClient({ platform: fakeTt(server, 'production'), baseURL: 'http://dev.example.com' })
+  await assert.rejects(prod.ready, (e) => e.code === 'CONFIG' && /baseURL/.test(e.message))
 })
 
 test('default platform: globalThis.wx, else uni, my, tt; none -> CONFIG', async () => {
@@ -162,11 +163,17 @@ test('default platform: globalThis.wx, else uni, my, tt; none -> CONFIG', async 
   }
 })
 
-test('a platform without getAccountInfoSync is release: http: refused unless loopback', () => {
+test('a platform without getAccountInfoSync is release: http: refused unless loopback', async () => {
   const { createClient } = dist()
   const wx = fakeWx(new Server())
-  assert.throws(() => createClient({ platform: wx, baseURL: 'http://api.example.com' }), (e) => e.code === 'CONFIG')
-  createClient({ platform: wx, baseURL: 'http://[::1]:8080' })
+  const origError = console.error
+  console.error = () => {}
+  try {
+    await assert.rejects(createClient({ platform: wx, baseURL: 'http://api.example.com' }).ready, (e) => e.code === 'CONFIG')
+  } finally {
+    console.error = origError
+  }
+  await createClient({ platform: wx, baseURL: 'http://[::1]:8080' }).ready
 })
 
 test('a platform without uploadFile/downloadFile rejects upload/download with CONFIG', async () => {

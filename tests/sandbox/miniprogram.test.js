@@ -44,10 +44,10 @@ test('the packaged glue loads through the loader with the default .wasm.br path 
   const loader = mp.require('/miniprogram_npm/tokengate/loader.js')
   const glue = await loader.load()
   assert.deepEqual(mp.calls, [DEFAULT_BR])
-  assert.equal(typeof glue.Gate, 'function', 'the glue exports the Gate class')
+  assert.equal(typeof glue.Client, 'function', 'the glue exports the Client class')
   const exported = Object.keys(glue).filter((k) => !k.startsWith('__wbg_'))
   assert.ok(exported.length > 0)
-  if (typeof glue.memory_bytes === 'function') assert.ok(glue.memory_bytes() > 0, 'memory_bytes() answers from wasm')
+  assert.ok(glue.memoryBytes() > 0, 'memoryBytes() answers from wasm')
   if (typeof glue.version === 'function') assert.match(glue.version(), /^\d+\.\d+\.\d+/)
   // TextEncoder/TextDecoder were polyfilled for the glue (and put on the global object).
   assert.equal(mp.run('typeof TextDecoder'), 'function')
@@ -59,12 +59,12 @@ test('the packaged glue loads through the loader with the default .wasm.br path 
 
 test('an instance (not { instance, module }) from WXWebAssembly is accepted', withMiniProgram({ shape: 'instance' }, async (mp) => {
   const glue = await mp.require('/miniprogram_npm/tokengate/loader.js').load()
-  assert.equal(typeof glue.Gate, 'function')
+  assert.equal(typeof glue.Client, 'function')
 }))
 
 test('a base library without .wasm.br support falls back to the .wasm', withMiniProgram({ acceptBrotli: false }, async (mp) => {
   const glue = await mp.require('/miniprogram_npm/tokengate/loader.js').load()
-  assert.equal(typeof glue.Gate, 'function')
+  assert.equal(typeof glue.Client, 'function')
   assert.deepEqual(mp.calls, [DEFAULT_BR, DEFAULT_BR.replace(/\.br$/, '')])
 }))
 
@@ -72,7 +72,7 @@ test('wasmPath overrides the path (npm built inside a subpackage)', withMiniProg
   const loader = mp.require('/pkgA/miniprogram_npm/tokengate/loader.js')
   await assert.rejects(loader.load(), /could not instantiate/, 'the default path does not exist here')
   const glue = await loader.load({ wasmPath: 'pkgA/miniprogram_npm/tokengate/tokengate_bg.wasm.br' })
-  assert.equal(typeof glue.Gate, 'function')
+  assert.equal(typeof glue.Client, 'function')
   assert.equal(mp.calls[mp.calls.length - 1], 'pkgA/miniprogram_npm/tokengate/tokengate_bg.wasm.br')
 }))
 

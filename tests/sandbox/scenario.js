@@ -156,7 +156,7 @@ function concurrentExpired(tokengate, fake, report) {
       }
     }
     var stored = fake.store[STORAGE_KEY]
-    if (typeof stored !== 'string' || stored.indexOf('A-new') < 0 || stored.indexOf('R-2') < 0) {
+    if (!stored || typeof stored !== 'object' || stored.accessToken !== 'A-new' || stored.refreshToken !== 'R-2') {
       problems.push('the stored session was not rotated to the new tokens')
     }
     var info = client.session()
