@@ -361,10 +361,12 @@ fn assert_option_error(text: &str, e: &Error) {
     let (name, problem) = rest.split_once(": ").unwrap_or_else(|| panic!("CONFIG message says no problem: {message:?}"));
     assert!(!problem.is_empty(), "CONFIG message says no problem: {message:?}");
     let first = name.split(['.', '[']).next().unwrap_or(""); // `allowedOrigins[1]`
-    // The unknown member itself may hold dots (`option a.b: unknown field `a.b``).
-    let unknown = std::iter::once(name)
-        .chain(name.match_indices('.').map(|(i, _)| &name[i + 1..]))
-        .any(|field| problem.starts_with(&format!("unknown field `{field}`")));
+    // The unknown member itself may hold dots (`option a.b: unknown field `a.b``); the
+    // core's own reader says `unknown option; known here: ...` after the member's path.
+    let unknown = problem.starts_with("unknown option")
+        || std::iter::once(name)
+            .chain(name.match_indices('.').map(|(i, _)| &name[i + 1..]))
+            .any(|field| problem.starts_with(&format!("unknown field `{field}`")));
     assert!(OPTION_NAMES.contains(&first) || unknown || name == "?", "CONFIG message names no option: {message:?}");
 }
 
@@ -524,9 +526,11 @@ impl Driver {
     fn check_error(&self, e: &Error) {
         match e {
             Error::Business { code } => assert!(self.fed_codes.contains(code), "BUSINESS code {code:?} was never fed"),
-            Error::Network { message } => {
-                assert!(self.fed_messages.contains(message), "NETWORK message {message:?} was never fed")
-            }
+            // A `platform.login` "success" without a code fails with the core's static text.
+            Error::Network { message } => assert!(
+                self.fed_messages.contains(message) || message == "platform.login gave no code",
+                "NETWORK message {message:?} was never fed"
+            ),
             Error::Config { message } => assert_static_config_message("CONFIG error", message),
             // The other variants hold no string: nothing can leak through them.
             other => assert!(!format!("{other:?}").contains('"'), "error with a string: {other:?}"),
@@ -572,8 +576,10 @@ pub fn config_of(b: u8) -> Config {
 #[derive(Debug, PartialEq)]
 enum Outcome {
     Tokens { access: String, refresh: Option<String>, expires_at: Option<u64> },
+    /// A refused login / a dead refresh token (rule 6, "Refresh failures").
     Rejected { session_ended: bool },
-    Failed { status: u16 },
+    /// A passing failure: its waiters reject with this error, the next request retries.
+    Failed(Error),
 }
 
 fn expires_at_of(now: u64, secs: Option<f64>) -> Option<u64> {
@@ -583,7 +589,7 @@ fn expires_at_of(now: u64, secs: Option<f64>) -> Option<u64> {
     Some(now.saturating_add(ms))
 }
 
-fn auth_outcome(c: &Config, status: u16, body: &str, now: u64, exempt: Exempt) -> Outcome {
+fn auth_outcome(c: &Config, is_login: bool, status: u16, body: &str, now: u64, exempt: Exempt) -> Outcome {
     let v = json_of(body);
     let code_path = c.envelope.as_ref().map_or("code", |e| e.code_path.as_str());
     let code = value_at(&v, code_path).and_then(|x| Json(x.clone()).code());
@@ -591,22 +597,28 @@ fn auth_outcome(c: &Config, status: u16, body: &str, now: u64, exempt: Exempt) -
     if c.login_required_status.contains(&status) || has(&c.login_required_codes) {
         return Outcome::Rejected { session_ended: true };
     }
-    if c.expired_status.contains(&status) || has(&c.expired_codes) {
+    // Refused / dead: any 4xx but 408 and 429; a token rejection only means something for
+    // the refresh call (a login carries no token).
+    let refused = (400..500).contains(&status) && status != 408 && status != 429;
+    let expired = c.expired_status.contains(&status) || has(&c.expired_codes);
+    if refused || (!is_login && expired) {
         return Outcome::Rejected { session_ended: false };
     }
-    if (200..300).contains(&status) {
-        let usable = |s: &&str| !s.is_empty() && (exempt.header_unsafe_tokens || header_safe(s));
-        if let Some(access) = value_at(&v, &c.token_fields.access_token).and_then(Value::as_str).filter(usable) {
-            let refresh = value_at(&v, &c.token_fields.refresh_token).and_then(Value::as_str).filter(|s| !s.is_empty());
-            let secs = value_at(&v, &c.token_fields.expires_in).and_then(|x| Json(x.clone()).number());
-            return Outcome::Tokens {
-                access: access.to_string(),
-                refresh: refresh.map(str::to_string),
-                expires_at: expires_at_of(now, secs),
-            };
+    if !(200..300).contains(&status) {
+        return Outcome::Failed(Error::Http { status });
+    }
+    if let (Some(env), Some(code)) = (&c.envelope, &code) {
+        if !env.success.contains(code) {
+            return Outcome::Failed(Error::Business { code: code.clone() });
         }
     }
-    Outcome::Failed { status }
+    let usable = |s: &&str| !s.is_empty() && (exempt.header_unsafe_tokens || header_safe(s));
+    if let Some(access) = value_at(&v, &c.token_fields.access_token).and_then(Value::as_str).filter(usable) {
+        let refresh = value_at(&v, &c.token_fields.refresh_token).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let secs = value_at(&v, &c.token_fields.expires_in).and_then(|x| Json(x.clone()).number());
+        return Outcome::Tokens { access: access.to_string(), refresh: refresh.map(str::to_string), expires_at: expires_at_of(now, secs) };
+    }
+    Outcome::Failed(Error::Http { status })
 }
 
 /// The persisted session, read back apart from the core: `(access, refresh, expiresAt)`.
@@ -774,10 +786,14 @@ fn check_stored_value(cfg: &Config, now: u64, value: Option<StoredSession>) {
 /// A login (mode even) or a refresh of a stored session (mode odd) is answered with
 /// `status1 body1`; the request is then answered with `status3 code` (an envelope code),
 /// and a second login/refresh this may start is answered with `status2 body2`.
-/// At every step the outcome is the model's (`Outcome`); every token sent is the one the
-/// last accepted body carried at the configured path (or the stored one before any);
-/// every refresh call carries the newest refresh token; no string of either body appears
-/// in any error or event; every request settles at most once.
+/// At every step the outcome is the model's (`Outcome`: tokens, refused login / dead
+/// refresh token, or a passing failure with its code, from API.md rule 6, "Refresh
+/// failures" and "Login and refresh bodies"); every token sent is the one the last
+/// accepted body carried at the configured path (or the stored one before any); every
+/// refresh call carries the newest refresh token and a dead one is never sent or
+/// persisted again; a passing failure forgets nothing and fires no 'loginRequired'; no
+/// string of either body appears in any error or event but its envelope code in
+/// `BUSINESS`; every request settles at most once.
 pub fn check_auth(data: &[u8], exempt: Exempt) {
     let mut r = Reader::new(data);
     let cfg = config_of(r.u8());
@@ -808,6 +824,8 @@ pub fn check_auth(data: &[u8], exempt: Exempt) {
         d.feed(submit(1, "/x", true))
     };
 
+    // Refresh tokens a refresh call was told are dead.
+    let mut dead: Vec<String> = Vec::new();
     let mut replies = vec![(s1, body1.as_str()), (s2, body2.as_str())];
     replies.reverse();
     let mut answered_request = false;
@@ -826,7 +844,7 @@ pub fn check_auth(data: &[u8], exempt: Exempt) {
             continue;
         };
         let Some((status, body)) = replies.pop() else { break };
-        let outcome = auth_outcome(&cfg, status, body, now, exempt);
+        let outcome = auth_outcome(&cfg, is_login, status, body, now, exempt);
         if is_login {
             let c = d.feed(Input::PlatformLogin { call, result: Ok("wx-code".into()) });
             assert!(c.iter().any(|c| matches!(c, Command::PostLogin { call: x, .. } if *x == call)), "{c:?}");
@@ -854,34 +872,49 @@ pub fn check_auth(data: &[u8], exempt: Exempt) {
             Outcome::Rejected { session_ended } => {
                 assert!(persisted(&cmds).is_empty(), "{outcome:?}: nothing may be persisted, got {cmds:?}");
                 if is_login {
+                    // Refused: LOGIN_REQUIRED for the waiters, 'loginRequired' once, sticky.
                     assert!(emitted(Event::Login { ok: false }));
+                    assert!(emitted(Event::LoginRequired { reason: LoginRequiredReason::LoginFailed }), "{cmds:?}");
                     assert!(!d.core.session(now).logged_in);
                 } else {
+                    // The refresh token is dead: forgotten, never sent or persisted again.
                     assert!(emitted(Event::Refresh { ok: false }));
+                    assert!(cmds.contains(&Command::ForgetStored), "{cmds:?}");
                     if cfg.login_url.is_some() {
                         assert!(cmds.iter().any(|c| matches!(c, Command::PlatformLogin { .. })), "rejected refresh -> login: {cmds:?}");
                     } else {
                         let reason = if *session_ended { LoginRequiredReason::SessionEnded } else { LoginRequiredReason::LoginDisabled };
                         assert!(emitted(Event::LoginRequired { reason }));
                     }
-                    access = None;
-                    refresh = None;
+                    dead.extend(refresh.take());
                 }
+                access = None;
+                refresh = None;
             }
-            Outcome::Failed { status } => {
+            Outcome::Failed(err) => {
                 assert!(persisted(&cmds).is_empty(), "{outcome:?}: nothing may be persisted, got {cmds:?}");
+                assert!(!cmds.contains(&Command::ForgetStored), "a passing failure forgets nothing: {cmds:?}");
+                assert!(!cmds.iter().any(|c| matches!(c, Command::Emit(Event::LoginRequired { .. }))), "{cmds:?}");
+                let settled_with_it = cmds.iter().any(|c| matches!(c, Command::Settle { result: Err(e), .. } if e == err));
+                assert!(settled_with_it || d.settled.contains(&RequestId(1)), "waiters reject with {err:?}: {cmds:?}");
                 if is_login {
                     assert!(emitted(Event::Login { ok: false }));
+                    assert!(!d.core.session(now).logged_in);
                     access = None;
                     refresh = None;
                 } else {
                     assert!(emitted(Event::Refresh { ok: false }));
                     assert!(d.core.session(now).logged_in, "a failed refresh keeps the tokens");
-                    let settled_http = cmds.iter().any(|c| {
-                        matches!(c, Command::Settle { result: Err(Error::Http { status: s }), .. } if s == status)
-                    });
-                    assert!(settled_http || d.settled.contains(&RequestId(1)), "waiters reject with HTTP: {cmds:?}");
                 }
+            }
+        }
+        for c in &cmds {
+            match c {
+                Command::PostRefresh { refresh_token: r, .. } => assert!(!dead.contains(r), "a dead refresh token is sent again"),
+                Command::Persist { session } => {
+                    assert!(!session.refresh_token.as_ref().is_some_and(|r| dead.contains(r)), "a dead refresh token is persisted again")
+                }
+                _ => {}
             }
         }
         check_sends(&cmds, &access, exempt);

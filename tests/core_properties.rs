@@ -12,6 +12,18 @@
 //! * each request is sent at most twice (replayed at most once);
 //! * no token appears in any error;
 //! * `'loginRequired'` fires once per episode;
+//! * rule 6 / "Refresh failures": every login/refresh reply (and failing `platform.login`)
+//!   has the events API.md gives it: a refused login fires `'loginRequired'`, a passing
+//!   failure only `{ ok: false }`; a refresh token answered with a 4xx other than 408/429
+//!   (or `expiredWhen` / `loginRequiredWhen`) is never sent or persisted again, one
+//!   answered 408/429/5xx (or another passing failure) is kept: nothing is forgotten and
+//!   the next refresh call carries it;
+//! * no early `TIMEOUT` (rule 7): a request rejects `TIMEOUT` only once its own deadline
+//!   or the full `timeout` of the login/refresh it waited for has passed (several deadlines
+//!   run at once here, so an unrelated deadline must not end a call);
+//! * a fired timer is served (the core never asks for a time already reached again), and
+//!   the world quiesces within `max_steps`: a stuck state machine fails an assertion at
+//!   once instead of running into the test runner's timeout;
 //!
 //! and at the end: every request settled exactly once, within the rule 7 bound.
 //!
@@ -96,15 +108,19 @@ fn op() -> impl Strategy<Value = Op> {
         1 => prop::option::of(0u64..4000).prop_map(Op::SetSession),
         1 => Just(Op::Logout),
         2 => Just(Op::Revoke),
-        2 => (0u8..8).prop_map(Op::RefreshMode),
-        2 => (0u8..7).prop_map(Op::LoginMode),
-        1 => (0u8..3).prop_map(Op::Platform),
+        2 => (0u8..18).prop_map(Op::RefreshMode),
+        2 => (0u8..18).prop_map(Op::LoginMode),
+        1 => (0u8..4).prop_map(Op::Platform),
         1 => Just(Op::Stored),
         1 => (0u64..100_000).prop_map(Op::SpuriousTimeout),
         1 => (0u8..5, any::<u32>()).prop_map(|(k, n)| Op::Junk(k, n)),
     ]
 }
 
+/// How the login/refresh endpoint answers: tokens; refused / dead (401, 400
+/// invalid_grant, 403, 404, loginRequiredWhen 403 when configured, envelope codes in
+/// expiredWhen.code / loginRequiredWhen.code); passing (500, 503, 408, 429, no token,
+/// another envelope code, transport, hang, slow past the timeout).
 fn auth_mode(k: u8) -> AuthMode {
     match k {
         0 | 1 => AuthMode::Ok,
@@ -113,7 +129,17 @@ fn auth_mode(k: u8) -> AuthMode {
         4 => AuthMode::NoToken,
         5 => AuthMode::Transport,
         6 => AuthMode::Hang,
-        _ => AuthMode::Slow(25_000),
+        7 => AuthMode::Slow(25_000),
+        8 => AuthMode::Status(400, "{\"error\":\"invalid_grant\"}".into()),
+        9 => AuthMode::Status(403, "{}".into()),
+        10 => AuthMode::Status(408, "{}".into()),
+        11 => AuthMode::Status(429, "{}".into()),
+        12 => AuthMode::Status(503, "{}".into()),
+        13 => AuthMode::Status(404, "{}".into()),
+        14 => AuthMode::Status(200, "{\"code\":40101,\"accessToken\":\"acc-secret-e1\"}".into()),
+        15 => AuthMode::Status(200, "{\"code\":7,\"accessToken\":\"acc-secret-e2\"}".into()),
+        16 => AuthMode::Status(200, "{\"code\":40301}".into()),
+        _ => AuthMode::Status(200, "{\"code\":0,\"accessToken\":\"acc-secret-e3\",\"expiresIn\":600}".into()),
     }
 }
 
@@ -132,6 +158,7 @@ fn build(setup: &Setup) -> Sim {
     }
     if setup.session_ended_403 {
         c.login_required_status = vec![403];
+        c.login_required_codes = vec!["40301".into()];
     }
     c.refresh_leeway_ms = setup.leeway_s * 1000;
     c.timeout_ms = setup.timeout;
@@ -227,6 +254,7 @@ fn run_case(setup: &Setup, ops: &[Op]) -> Result<(), TestCaseError> {
                 s.server.platform_login = match k {
                     0 => PlatformMode::Ok,
                     1 => PlatformMode::Fail,
+                    2 => PlatformMode::Empty,
                     _ => PlatformMode::Hang,
                 }
             }

@@ -243,52 +243,229 @@ fn rule6_no_refresh_token_goes_to_silent_login() {
     assert_eq!(s.result(1), Some(&Ok(())));
 }
 
+/// Rule 6, refused: the login endpoint answers a 4xx other than 408 and 429.
 #[test]
-fn rule6_login_failing_rejects_every_waiter_and_fires_once() {
+fn rule6_a_refused_login_rejects_every_waiter_and_fires_once() {
+    for status in [400, 401, 403, 404, 422] {
+        let mut s = sim();
+        s.stored(None);
+        s.server.login = AuthMode::Status(status, "{\"error\":\"invalid_code\"}".into());
+        for id in 0..5 {
+            s.submit(id);
+        }
+        s.run();
+        for id in 0..5 {
+            let st = s.settle(id).unwrap();
+            assert_eq!(st.result, login_required(LoginRequiredReason::LoginFailed), "{status}");
+            assert!(!st.with_response);
+        }
+        assert_eq!(s.events(), vec![Event::Login { ok: false }, Event::LoginRequired { reason: LoginRequiredReason::LoginFailed }]);
+        assert_eq!(s.log.forgets, 1);
+        // Sticky: the next request rejects at once, no new login, no second event.
+        s.server.login = AuthMode::Ok;
+        s.submit(10);
+        assert_eq!(s.result(10), Some(&login_required(LoginRequiredReason::LoginFailed)));
+        s.run();
+        assert_eq!(s.logins(), 1);
+        assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 1);
+        // Until login().
+        s.login(11);
+        s.submit(12);
+        s.run();
+        s.assert_clean();
+        assert_eq!(s.logins(), 2);
+        assert_eq!(s.result(11), Some(&Ok(())));
+        assert_eq!(s.result(12), Some(&Ok(())));
+    }
+}
+
+/// Rule 6, refused: `loginRequiredWhen` (status, or code read at the envelope's path) from
+/// the login endpoint.
+#[test]
+fn rule6_login_required_when_on_the_login_endpoint_is_a_refusal() {
+    let mut s = sim_with(|c| c.login_required_status = vec![503]);
+    s.stored(None);
+    s.server.login = AuthMode::Status(503, "{}".into());
+    s.submit(1);
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.result(1), Some(&login_required(LoginRequiredReason::LoginFailed)));
+    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 1);
+
+    let mut s = sim_with(|c| {
+        c.envelope = Some(Envelope { code_path: "code".into(), success: vec!["0".into()] });
+        c.login_required_codes = vec!["40301".into()];
+    });
+    s.stored(None);
+    s.server.login = AuthMode::Status(200, "{\"code\":40301,\"accessToken\":\"acc-secret-x\"}".into());
+    s.submit(1);
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.result(1), Some(&login_required(LoginRequiredReason::LoginFailed)));
+    assert!(s.log.persisted.is_empty(), "a refused login's tokens are not used");
+}
+
+/// Rule 6, passing: `platform.login` failing rejects the waiters NETWORK with its errMsg,
+/// fires 'login' { ok: false } and not 'loginRequired', and the next request logs in again.
+#[test]
+fn rule6_a_passing_login_failure_does_not_lock_the_session() {
     let mut s = sim();
     s.stored(None);
     s.server.platform_login = PlatformMode::Fail;
     for id in 0..5 {
         s.submit(id);
     }
+    s.login(5);
     s.run();
-    for id in 0..5 {
+    for id in 0..=5 {
         let st = s.settle(id).unwrap();
-        assert_eq!(st.result, login_required(LoginRequiredReason::LoginFailed));
+        assert_eq!(st.result, Err(Error::Network { message: "login:fail".into() }), "{id}");
         assert!(!st.with_response);
     }
-    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 1);
-    assert_eq!(s.count_events(|e| *e == Event::Login { ok: false }), 1);
-    // Sticky: the next request rejects at once, no new login, no second event.
-    s.submit(10);
-    assert_eq!(s.result(10), Some(&login_required(LoginRequiredReason::LoginFailed)));
+    assert_eq!(s.events(), vec![Event::Login { ok: false }]);
+    assert_eq!(s.log.forgets, 0);
+    assert_eq!(s.count_auth(AuthKind::PostLogin), 0);
+    // A network blip at launch costs one failed request, not the session: the next 20
+    // requests log in once and all succeed.
+    s.server.platform_login = PlatformMode::Ok;
+    for id in 10..30 {
+        s.submit(id);
+    }
     s.run();
     s.assert_clean();
-    assert_eq!(s.logins(), 1);
-    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 1);
+    assert_eq!(s.logins(), 2);
+    for id in 10..30 {
+        assert_eq!(s.result(id), Some(&Ok(())), "{id}");
+        assert_eq!(s.sends_of(id)[0].token.as_deref(), Some(NEW1));
+    }
+    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 0);
 }
 
+/// Rule 6, passing: each failure of the login POST rejects with its own code.
 #[test]
-fn rule6_login_post_rejected_is_login_required() {
+fn rule6_passing_login_failures_reject_with_their_code_and_the_next_request_retries() {
+    let cases: Vec<(AuthMode, Error)> = vec![
+        (AuthMode::Status(500, "oops".into()), Error::Http { status: 500 }),
+        (AuthMode::Status(502, "{}".into()), Error::Http { status: 502 }),
+        (AuthMode::Status(503, "{}".into()), Error::Http { status: 503 }),
+        (AuthMode::Status(408, "{}".into()), Error::Http { status: 408 }),
+        (AuthMode::Status(429, "{}".into()), Error::Http { status: 429 }),
+        (AuthMode::Status(302, "{}".into()), Error::Http { status: 302 }),
+        (AuthMode::NoToken, Error::Http { status: 200 }),
+        (AuthMode::Status(200, "{\"accessToken\":\"acc\\r\\nX: 1\"}".into()), Error::Http { status: 200 }),
+        (AuthMode::Transport, Error::Network { message: "request:fail".into() }),
+        (AuthMode::Hang, Error::Timeout),
+    ];
+    for (mode, err) in cases {
+        let mut s = sim();
+        s.stored(None);
+        s.server.login = mode.clone();
+        s.submit(1);
+        s.login(2);
+        s.run();
+        for id in [1, 2] {
+            assert_eq!(s.result(id), Some(&Err(err.clone())), "{mode:?} {id}");
+        }
+        assert_eq!(s.events(), vec![Event::Login { ok: false }], "{mode:?}");
+        assert_eq!(s.log.forgets, 0, "{mode:?}");
+        assert!(!s.core.session(s.now).logged_in);
+        s.server.login = AuthMode::Ok;
+        s.submit(3);
+        s.run();
+        s.assert_clean();
+        assert_eq!(s.logins(), 2, "{mode:?}: the next request tries again");
+        assert_eq!(s.result(3), Some(&Ok(())), "{mode:?}");
+    }
+}
+
+/// "Login and refresh bodies": with an envelope, a login body whose code is outside
+/// `success` (and not in loginRequiredWhen.code) is a passing failure: BUSINESS.
+#[test]
+fn rule6_a_login_body_with_a_business_code_is_a_passing_failure() {
+    for code in ["500", "40101"] {
+        let mut s = sim_with(|c| {
+            c.envelope = Some(Envelope { code_path: "code".into(), success: vec!["0".into()] });
+            c.expired_codes = vec!["40101".into()];
+            c.login_required_codes = vec!["40301".into()];
+        });
+        s.stored(None);
+        s.server.login = AuthMode::Status(200, format!("{{\"code\":{code},\"data\":{{\"token\":\"t\"}},\"accessToken\":\"acc-secret-x\"}}"));
+        s.submit(1);
+        s.run();
+        assert_eq!(s.result(1), Some(&Err(Error::Business { code: code.into() })));
+        assert_eq!(s.events(), vec![Event::Login { ok: false }]);
+        assert!(s.log.persisted.is_empty(), "tokens of a failed login are not used");
+        s.server.login = AuthMode::Ok;
+        s.server.ok_code = Some("0".into());
+        s.submit(2);
+        s.run();
+        s.assert_clean();
+        assert_eq!(s.result(2), Some(&Ok(())));
+        assert_eq!(s.logins(), 2);
+    }
+}
+
+/// Issue 15, gap 5: `platform.login` answering an empty code is a passing failure; no
+/// empty code is POSTed.
+#[test]
+fn rule6_an_empty_code_from_platform_login_is_never_posted() {
     let mut s = sim();
     s.stored(None);
-    s.server.login = AuthMode::Status(500, "oops".into());
+    s.server.platform_login = PlatformMode::Empty;
     s.submit(1);
+    s.run();
+    assert_eq!(s.count_auth(AuthKind::PostLogin), 0, "no POST with an empty code");
+    assert!(matches!(s.result(1), Some(Err(Error::Network { .. }))));
+    assert_eq!(s.events(), vec![Event::Login { ok: false }]);
+    s.server.platform_login = PlatformMode::Ok;
+    s.submit(2);
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.result(2), Some(&Ok(())));
+}
+
+/// Issue 15, gap 1: `login()` on a valid session keeps the current tokens as the fallback:
+/// logged in all along, and after a passing failure (here a timeout) the next request goes
+/// out with the old token, no login, no refresh.
+#[test]
+fn login_call_on_a_valid_session_keeps_the_tokens_until_it_succeeds() {
+    for mode in [AuthMode::Hang, AuthMode::Status(503, "{}".into()), AuthMode::Transport] {
+        let mut s = sim();
+        s.stored_session(Some(3600), true);
+        let before = s.core.session(s.now);
+        assert!(before.logged_in);
+        s.server.login = mode.clone();
+        s.login(1);
+        assert_eq!(s.logins(), 1);
+        s.advance(100);
+        assert_eq!(s.core.session(s.now), before, "{mode:?}: still logged in while login() runs");
+        s.submit(2); // waits for the login
+        s.run();
+        assert!(matches!(s.result(1), Some(Err(_))), "{mode:?}");
+        assert_eq!(s.result(2), s.result(1), "{mode:?}: the waiter gets the login's failure");
+        assert_eq!(s.core.session(s.now), before, "{mode:?}: the session survives a passing login failure");
+        assert_eq!(s.log.forgets, 0);
+        s.submit(3);
+        s.run();
+        s.assert_clean();
+        assert_eq!(s.sends_of(3)[0].token.as_deref(), Some("acc-secret-0000"), "{mode:?}");
+        assert_eq!(s.result(3), Some(&Ok(())));
+        assert_eq!((s.logins(), s.refreshes()), (1, 0));
+    }
+}
+
+/// A refused login() on a valid session ends it (rule 6: refused is refused).
+#[test]
+fn login_call_on_a_valid_session_refused_ends_it() {
+    let mut s = sim();
+    s.stored_session(Some(3600), true);
+    s.server.login = AuthMode::Status(401, "{}".into());
+    s.login(1);
     s.run();
     s.assert_clean();
     assert_eq!(s.result(1), Some(&login_required(LoginRequiredReason::LoginFailed)));
-    assert_eq!(s.count_auth(AuthKind::PostLogin), 1);
-}
-
-#[test]
-fn rule6_login_body_without_token_is_a_failure_not_a_crash() {
-    let mut s = sim();
-    s.stored(None);
-    s.server.login = AuthMode::NoToken;
-    s.submit(1);
-    s.run();
-    s.assert_clean();
-    assert_eq!(s.result(1), Some(&login_required(LoginRequiredReason::LoginFailed)));
+    assert!(!s.core.session(s.now).logged_in);
+    assert_eq!(s.log.forgets, 1);
 }
 
 #[test]
@@ -424,6 +601,192 @@ fn refresh_5xx_rejects_waiters_with_http_and_keeps_the_tokens() {
     assert_eq!(s.result(4), Some(&Ok(())));
     assert_eq!(s.refreshes(), 4);
     assert_eq!(s.logins(), 0);
+}
+
+/// "Refresh failures" (issue 14): 408, 429, 5xx and other non-4xx statuses keep the
+/// refresh token: the waiters reject HTTP with that status, nothing is forgotten, the next
+/// request refreshes again with the same refresh token.
+#[test]
+fn refresh_408_429_5xx_keep_the_refresh_token() {
+    for status in [408, 429, 500, 502, 503, 504, 302, 199] {
+        let mut s = sim();
+        s.stored_session(Some(10), true);
+        s.server.refresh = AuthMode::Status(status, "{\"error\":\"later\"}".into());
+        s.advance(20_000);
+        s.submit(1);
+        s.submit(2);
+        s.run();
+        for id in [1, 2] {
+            let st = s.settle(id).unwrap();
+            assert_eq!(st.result, Err(Error::Http { status }), "{status}");
+            assert!(!st.with_response);
+        }
+        assert_eq!(s.events(), vec![Event::Refresh { ok: false }], "{status}");
+        assert_eq!(s.log.forgets, 0, "{status}");
+        assert!(s.core.session(s.now).logged_in, "{status}");
+        s.server.refresh = AuthMode::Ok;
+        s.submit(3);
+        s.run();
+        s.assert_clean();
+        assert_eq!((s.refreshes(), s.logins()), (2, 0), "{status}");
+        assert_eq!(s.result(3), Some(&Ok(())), "{status}");
+        assert_eq!(s.sends_of(3)[0].token.as_deref(), Some(NEW1));
+    }
+}
+
+/// Issue 14: a standard OAuth 2.0 server answers a dead refresh token 400 invalid_grant.
+/// It is forgotten (never sent or persisted again) and one silent login follows; every
+/// waiting request goes on with the new token.
+#[test]
+fn refresh_400_invalid_grant_forgets_the_refresh_token_and_logs_in() {
+    let mut s = sim();
+    s.stored_session(Some(10), true);
+    s.server.refresh = AuthMode::Status(400, "{\"error\":\"invalid_grant\"}".into());
+    s.advance(20_000);
+    for id in 0..5 {
+        s.submit(id);
+    }
+    s.run();
+    assert_eq!((s.refreshes(), s.logins()), (1, 1));
+    assert_eq!(s.events(), vec![Event::Refresh { ok: false }, Event::Login { ok: true }]);
+    assert_eq!(s.log.forgets, 1);
+    for id in 0..5 {
+        assert_eq!(s.result(id), Some(&Ok(())));
+        assert_eq!(s.sends_of(id)[0].token.as_deref(), Some(NEW1));
+    }
+    assert!(s.log.persisted.iter().all(|p| !p.contains("ref-secret-0000")));
+    assert!(s.dead_refresh.contains("ref-secret-0000"));
+    // The new refresh token works as usual afterwards.
+    s.server.refresh = AuthMode::Ok;
+    s.advance(3_600_000);
+    s.submit(10);
+    s.run();
+    s.assert_clean();
+    assert_eq!((s.refreshes(), s.logins()), (2, 1));
+    assert_eq!(s.result(10), Some(&Ok(())));
+}
+
+/// Every 4xx but 408 and 429 means the refresh token is dead, also with the request's
+/// 401 as the trigger (not only proactive refreshes).
+#[test]
+fn refresh_any_other_4xx_is_a_dead_refresh_token() {
+    for status in [400, 401, 403, 404, 409, 410, 422, 499] {
+        let mut s = sim();
+        s.stored_session(None, true);
+        s.server.refresh = AuthMode::Status(status, "{}".into());
+        s.server.revoke_access();
+        s.submit(1);
+        s.run();
+        s.assert_clean();
+        assert_eq!((s.refreshes(), s.logins()), (1, 1), "{status}");
+        assert_eq!(s.result(1), Some(&Ok(())), "{status}");
+        assert_eq!(s.sends_of(1).len(), 2);
+        assert_eq!(s.sends_of(1)[1].token.as_deref(), Some(NEW1));
+        assert!(!s.log.persisted.iter().any(|p| p.contains("ref-secret-0000")), "{status}");
+    }
+}
+
+/// A dead refresh token followed by a *passing* login failure: nothing usable is left, the
+/// waiters reject with the login's code, no 'loginRequired', and the next request logs in
+/// (it does not try the dead refresh token again).
+#[test]
+fn refresh_dead_then_login_fails_passingly_then_recovers() {
+    let mut s = sim();
+    s.stored_session(Some(10), true);
+    s.server.refresh = AuthMode::Status(400, "{\"error\":\"invalid_grant\"}".into());
+    s.server.login = AuthMode::Status(503, "{}".into());
+    s.advance(20_000);
+    s.submit(1);
+    s.run();
+    assert_eq!(s.result(1), Some(&Err(Error::Http { status: 503 })));
+    assert_eq!(s.events(), vec![Event::Refresh { ok: false }, Event::Login { ok: false }]);
+    assert!(!s.core.session(s.now).logged_in);
+    s.server.login = AuthMode::Ok;
+    s.server.refresh = AuthMode::Ok;
+    s.submit(2);
+    s.run();
+    s.assert_clean();
+    assert_eq!((s.refreshes(), s.logins()), (1, 2));
+    assert_eq!(s.result(2), Some(&Ok(())));
+}
+
+/// Without silent login, a dead refresh token ends the session: LOGIN_REQUIRED
+/// (loginDisabled, or sessionEnded for loginRequiredWhen).
+#[test]
+fn refresh_dead_without_login_ends_the_session() {
+    for (status, login_required_403, reason) in [
+        (400, false, LoginRequiredReason::LoginDisabled),
+        (401, false, LoginRequiredReason::LoginDisabled),
+        (403, true, LoginRequiredReason::SessionEnded),
+    ] {
+        let mut s = sim_with(|c| {
+            c.login_url = None;
+            if login_required_403 {
+                c.login_required_status = vec![403];
+            }
+        });
+        s.stored_session(Some(10), true);
+        s.server.refresh = AuthMode::Status(status, "{}".into());
+        s.advance(20_000);
+        s.submit(1);
+        s.run();
+        s.submit(2);
+        s.assert_clean();
+        assert_eq!(s.result(1), Some(&login_required(reason)));
+        assert_eq!(s.result(2), Some(&login_required(reason)));
+        assert_eq!(s.events(), vec![Event::Refresh { ok: false }, Event::LoginRequired { reason }]);
+        assert_eq!(s.refreshes(), 1);
+    }
+}
+
+/// "Login and refresh bodies" on a refresh: a code in expiredWhen.code or
+/// loginRequiredWhen.code is a token rejection (silent login follows); another code outside
+/// `success` is a passing failure: BUSINESS, the refresh token kept.
+#[test]
+fn refresh_bodies_through_the_envelope() {
+    let config = |c: &mut Config| {
+        c.envelope = Some(Envelope { code_path: "code".into(), success: vec!["0".into()] });
+        c.expired_codes = vec!["40101".into()];
+        c.login_required_codes = vec!["40301".into()];
+    };
+    for code in ["40101", "40301"] {
+        let mut s = sim_with(config);
+        s.stored_session(Some(10), true);
+        s.server.ok_code = Some("0".into());
+        s.server.refresh = AuthMode::Status(200, format!("{{\"code\":{code},\"accessToken\":\"acc-secret-no\"}}"));
+        s.advance(20_000);
+        s.submit(1);
+        s.run();
+        s.assert_clean();
+        assert_eq!((s.refreshes(), s.logins()), (1, 1), "{code}");
+        assert_eq!(s.result(1), Some(&Ok(())), "{code}");
+        assert_eq!(s.sends_of(1)[0].token.as_deref(), Some(NEW1), "{code}");
+    }
+    let mut s = sim_with(config);
+    s.stored_session(Some(10), true);
+    s.server.ok_code = Some("0".into());
+    s.server.refresh = AuthMode::Status(200, "{\"code\":5001,\"accessToken\":\"acc-secret-no\"}".into());
+    s.advance(20_000);
+    s.submit(1);
+    s.run();
+    assert_eq!(s.result(1), Some(&Err(Error::Business { code: "5001".into() })));
+    assert_eq!(s.events(), vec![Event::Refresh { ok: false }]);
+    assert_eq!((s.log.forgets, s.logins()), (0, 0));
+    assert!(s.log.persisted.is_empty());
+    s.server.refresh = AuthMode::Ok;
+    s.submit(2);
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.result(2), Some(&Ok(())));
+    assert_eq!(s.refreshes(), 2);
+    // A success code with the token fields is a refresh like any other.
+    let mut s = sim_with(config);
+    s.stored_session(Some(10), true);
+    s.server.refresh = AuthMode::Status(200, "{\"code\":0,\"accessToken\":\"acc-secret-env\",\"expiresIn\":3600}".into());
+    s.advance(20_000);
+    s.submit(1);
+    s.run();
+    assert_eq!(s.sends_of(1)[0].token.as_deref(), Some("acc-secret-env"));
 }
 
 // ------------------------------------------------------------------ rule 8

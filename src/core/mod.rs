@@ -23,11 +23,12 @@
 //!
 //! `Loading` (storage not read) -> `Checking` (only with `checkSession`) -> `Valid` /
 //! `NoSession`. From `Valid`, a token inside the leeway or rejected by the server starts
-//! `Refreshing`; no refresh token (or a rejected refresh) starts `LoggingIn`
-//! (`platform.login`, then the POST). A failed login, `login: false` with no usable token,
+//! `Refreshing`; no refresh token (or a dead one) starts `LoggingIn` (`platform.login`,
+//! then the POST). A refused login, `login: false` with no usable token,
 //! `loginRequiredWhen`, and `logout()` enter the sticky `LoginRequired`, left only by
-//! `login()` or `setSession()`. Login/refresh timeouts and non-rejection refresh failures go
-//! back to `NoSession` / `Valid` so the next request tries again.
+//! `login()` or `setSession()`. Passing failures (timeouts, transport, 5xx / 408 / 429, a
+//! 2xx without a token, a business code) of a login or refresh go back to `NoSession` /
+//! `Valid` (the tokens held before) so the next request tries again.
 //!
 //! Every token set gets a generation (see [`Core::generation`]); each request in flight
 //! remembers the generation it was sent with and how often it was sent.
@@ -46,9 +47,23 @@
 //!    `UNAUTHORIZED`.
 //! 5. *Proactive refresh*: `dispatch` refreshes a token inside
 //!    `min(refreshLeeway, lifetime / 2)` of its expiry before sending.
-//! 6. *Fallback chain*: a rejected refresh (or none possible) starts the silent login; a
-//!    failed login rejects every waiter `LOGIN_REQUIRED` and emits `'loginRequired'` once
-//!    (on entering `LoginRequired`).
+//! 6. *Fallback chain* (`classify_auth` sorts each login/refresh reply): a refresh answered
+//!    with a token rejection, `loginRequiredWhen`, or another 4xx but 408 and 429 (or, with
+//!    an envelope, a code in `expiredWhen.code` / `loginRequiredWhen.code`) means the
+//!    refresh token is dead: it is forgotten (`ForgetStored`, never persisted again) and the
+//!    silent login starts (without one: `LoginRequired`); a refresh that fails otherwise
+//!    (5xx, 408, 429, transport, timeout, a 2xx without a token: `HTTP` / `NETWORK` /
+//!    `TIMEOUT`; another envelope code: `BUSINESS`) keeps the tokens and rejects its
+//!    waiters with that code. A **refused** login (a 4xx but 408 and 429, or
+//!    `loginRequiredWhen`, from the login endpoint; or login disabled) rejects every waiter
+//!    `LOGIN_REQUIRED` and emits `'loginRequired'` once (on entering the sticky
+//!    `LoginRequired`). A login that fails for a **passing** reason (`platform.login`
+//!    failing or giving no code: `NETWORK`; transport: `NETWORK`; timeout: `TIMEOUT`; 5xx,
+//!    408, 429, a 2xx without an access token: `HTTP`; an envelope code outside `success`
+//!    and not in `loginRequiredWhen.code`: `BUSINESS`) rejects its waiters and `login()`
+//!    calls with that code, emits `'login'` `{ ok: false }` and no `'loginRequired'`,
+//!    keeps a still-usable previous token set (`login()` on a valid session), and the next
+//!    request tries the silent login again.
 //! 7. *Settles exactly once*: a request leaves the pending table only through one
 //!    `settle`, which emits the single [`Command::Settle`]; every request in flight and
 //!    every auth call has a deadline served by [`Core::poll_timeout`]; time in the queue

@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use super::classify::{classify, classify_auth, AuthOutcome, Verdict};
+use super::classify::{classify, classify_auth, AuthCall, AuthOutcome, Verdict};
 use super::config::Config;
 use super::error::{Error, LoginRequiredReason};
 use super::token::{self, Fresh, TokenSet};
@@ -54,6 +54,10 @@ struct Pending {
     /// `Some` while its transport runs; `None` while it waits in the queue.
     flight: Option<Flight>,
 }
+
+/// The NETWORK message of a `platform.login` that succeeded without a code (static text:
+/// messages never carry anything the platform gave but its own errMsg).
+pub(crate) const NO_CODE: &str = "platform.login gave no code";
 
 /// The session state machine and its waiting queue. See the module guide for the drive loop.
 pub struct Core {
@@ -590,26 +594,46 @@ impl Core {
                 }
                 self.push(Command::PostLogin { call, url, code });
             }
-            _ => self.login_failed(),
+            // Rule 6: `platform.login` failing is a passing failure (NETWORK, its errMsg).
+            (Err(message), _) => self.login_failed(Error::Network { message }),
+            // A "success" without a code: nothing to log in with this time, as a failure.
+            (Ok(_), Some(_)) => self.login_failed(Error::Network { message: NO_CODE.into() }),
+            (Ok(_), None) => self.login_refused(),
         }
     }
 
-    fn login_failed(&mut self) {
+    /// Rule 6, a **refused** login: every waiter rejects `LOGIN_REQUIRED` and the session
+    /// stays over until `login()` / `setSession()`.
+    fn login_refused(&mut self) {
         self.push(Command::Emit(Event::Login { ok: false }));
         self.enter_login_required(LoginRequiredReason::LoginFailed);
+    }
+
+    /// Rule 6, a **passing** login failure: its waiters (and `login()` calls) reject with
+    /// `err`; a still-usable previous token set stays (a `login()` on a valid session), else
+    /// no session; nothing is forgotten from storage and the next request tries again.
+    fn login_failed(&mut self, err: Error) {
+        let State::LoggingIn { prev, .. } = &self.state else { return };
+        self.state = match prev.clone() {
+            Some(t) => State::Valid(t),
+            None => State::NoSession,
+        };
+        self.push(Command::Emit(Event::Login { ok: false }));
+        self.reject_waiters(err);
     }
 
     fn on_auth_reply(&mut self, call: AuthCallId, reply: AuthReply) {
         match &self.state {
             State::LoggingIn { call: current, posted: true, .. } if *current == call => {
-                match classify_auth(&self.config, &reply, self.now) {
+                match classify_auth(&self.config, AuthCall::Login, &reply, self.now) {
                     AuthOutcome::Tokens(fresh) => self.install(fresh, Some(Event::Login { ok: true })),
-                    AuthOutcome::Rejected { .. } | AuthOutcome::Failed(_) => self.login_failed(),
+                    AuthOutcome::Rejected { .. } => self.login_refused(),
+                    AuthOutcome::Failed(err) => self.login_failed(err),
                 }
             }
             State::Refreshing { call: current, tokens, .. } if *current == call => {
                 let tokens = tokens.clone();
-                match classify_auth(&self.config, &reply, self.now) {
+                match classify_auth(&self.config, AuthCall::Refresh, &reply, self.now) {
                     AuthOutcome::Tokens(mut fresh) => {
                         // Rotation: keep the old refresh token unless a new one came.
                         if fresh.refresh.is_none() {
@@ -618,7 +642,9 @@ impl Core {
                         self.install(fresh, Some(Event::Refresh { ok: true }));
                     }
                     AuthOutcome::Rejected { session_ended } => {
-                        // Rule 6: the refresh token is dead -> silent login.
+                        // Rule 6 / "Refresh failures": the refresh token is dead (a token
+                        // rejection, loginRequiredWhen, or another 4xx but 408 and 429):
+                        // forgotten with the session, never persisted again -> silent login.
                         self.push(Command::Emit(Event::Refresh { ok: false }));
                         if self.login_url.is_some() {
                             self.push(Command::ForgetStored);
@@ -684,15 +710,10 @@ impl Core {
         let now = self.now;
         match &self.state {
             State::Checking { deadline, .. } if *deadline <= now => self.on_check_session(false),
-            State::LoggingIn { call, deadline, prev, .. } if *deadline <= now => {
-                let (call, prev) = (*call, prev.clone());
+            State::LoggingIn { call, deadline, .. } if *deadline <= now => {
+                let call = *call;
                 self.push(Command::AbortAuth { call });
-                self.push(Command::Emit(Event::Login { ok: false }));
-                self.state = match prev {
-                    Some(t) => State::Valid(t),
-                    None => State::NoSession,
-                };
-                self.reject_waiters(Error::Timeout);
+                self.login_failed(Error::Timeout);
             }
             State::Refreshing { call, deadline, tokens } if *deadline <= now => {
                 let (call, tokens) = (*call, tokens.clone());

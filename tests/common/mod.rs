@@ -41,6 +41,45 @@ pub enum PlatformMode {
     Ok,
     Fail,
     Hang,
+    /// Succeeds, with an empty code.
+    Empty,
+}
+
+/// What API.md says a login/refresh reply means (written apart from the core's classify).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Tokens,
+    /// A refused login / a dead refresh token.
+    Rejected,
+    /// A passing failure: the next request tries again.
+    Passing,
+}
+
+/// The model of rule 6, "Refresh failures" and "Login and refresh bodies".
+pub fn expect(config: &Config, refresh: bool, reply: &AuthReply) -> Expect {
+    let AuthReply::Http { status, body } = reply else { return Expect::Passing };
+    let status = *status;
+    let code = body.code.as_deref();
+    let has = |l: &[String]| code.is_some_and(|x| l.iter().any(|y| y == x));
+    if config.login_required_status.contains(&status) || has(&config.login_required_codes) {
+        return Expect::Rejected;
+    }
+    let four = (400..500).contains(&status) && status != 408 && status != 429;
+    if four || (refresh && (config.expired_status.contains(&status) || has(&config.expired_codes))) {
+        return Expect::Rejected;
+    }
+    if !(200..300).contains(&status) {
+        return Expect::Passing;
+    }
+    if let (Some(env), Some(code)) = (&config.envelope, code) {
+        if !env.success.iter().any(|s| s == code) {
+            return Expect::Passing;
+        }
+    }
+    match &body.access_token {
+        Some(a) if !a.is_empty() && !a.chars().any(|c| c < ' ' || c == '\u{7f}') => Expect::Tokens,
+        _ => Expect::Passing,
+    }
 }
 
 /// A scripted answer for one business request, instead of the server's own judgement.
@@ -260,7 +299,21 @@ pub struct Sim {
     login_required_fired: bool,
     /// Every token the server issued or the test installed.
     pub secrets: BTreeSet<String>,
+    /// Steps `run` / `run_until` may take; reaching it is a violation (a machine that
+    /// never settles down fails an assertion, not the test runner's timeout).
     pub max_steps: usize,
+    /// The world stopped: a step found the core spinning (see `step`).
+    stuck: bool,
+    /// Own timeout (ms) and time of the last send of each request, for "no early TIMEOUT".
+    timeout_of: HashMap<u32, u64>,
+    sent_at: HashMap<u32, u64>,
+    /// When the login or refresh in flight (or the last one) started.
+    auth_started: Option<u64>,
+    /// Refresh tokens a refresh call got a rejection (4xx but 408/429, `*When`) for.
+    pub dead_refresh: BTreeSet<String>,
+    /// The refresh token of a refresh that failed for a passing reason: the next refresh
+    /// call (before any new token set or `ForgetStored`) must carry it again.
+    kept_refresh: Option<String>,
 }
 
 impl Sim {
@@ -292,7 +345,13 @@ impl Sim {
             known_expiry: (None, None),
             last_token: HashMap::new(),
             secrets: BTreeSet::new(),
-            max_steps: 1_000_000,
+            max_steps: 300_000,
+            stuck: false,
+            timeout_of: HashMap::new(),
+            sent_at: HashMap::new(),
+            auth_started: None,
+            dead_refresh: BTreeSet::new(),
+            kept_refresh: None,
         }
     }
 
@@ -320,6 +379,7 @@ impl Sim {
                 if !self.submitted.contains_key(&s.id.0) {
                     self.submitted.insert(s.id.0, self.now);
                     self.open.insert(s.id.0);
+                    self.timeout_of.insert(s.id.0, s.timeout_ms.unwrap_or(self.config.timeout_ms));
                 }
             }
             Input::Login { id } => {
@@ -397,6 +457,7 @@ impl Sim {
                     }
                 }
                 self.in_flight.insert(id.0);
+                self.sent_at.insert(id.0, now);
                 self.last_token.insert(id.0, token.clone());
                 self.log.sends.push(SendRec { t: now, id: id.0, url, token: token.clone(), generation: self.core.generation(), nth });
                 let lat = self.server.latency_of.get(&id.0).copied().unwrap_or(self.server.latency);
@@ -427,6 +488,14 @@ impl Sim {
                 if refresh_token.starts_with("acc-") || self.known_token.as_ref() == Some(&refresh_token) {
                     self.violation("refresh call carries the access token".into());
                 }
+                if self.dead_refresh.contains(&refresh_token) {
+                    self.violation(format!("t={now} a refresh token rejected before is sent again"));
+                }
+                if let Some(kept) = self.kept_refresh.take() {
+                    if kept != refresh_token {
+                        self.violation(format!("t={now} the refresh token kept after a passing failure is not the one sent"));
+                    }
+                }
                 self.open_auth(call, AuthKind::PostRefresh, input_index);
                 let at = now + self.server.auth_latency;
                 self.schedule(at, Ev::AuthPost { call, kind: AuthKind::PostRefresh, secret: refresh_token });
@@ -438,6 +507,10 @@ impl Sim {
                 }
             }
             Command::Persist { session } => {
+                if session.refresh_token.as_ref().is_some_and(|r| self.dead_refresh.contains(r)) {
+                    self.violation(format!("t={now} a dead refresh token is persisted again"));
+                }
+                self.kept_refresh = None;
                 let value = serde_json::to_string(&session).unwrap_or_default();
                 match stored_of(&value).as_ref().and_then(stored_access) {
                     Some(a) => {
@@ -451,8 +524,19 @@ impl Sim {
             Command::ForgetStored => {
                 self.log.forgets += 1;
                 self.known_token = None;
+                self.kept_refresh = None;
             }
             Command::Settle { id, result, with_response } => {
+                if result == Err(Error::Timeout) {
+                    // No early TIMEOUT (rule 7): the request's own deadline passed, or the
+                    // login/refresh it waited for ran its full `timeout`.
+                    let own = self.in_flight.contains(&id.0)
+                        && self.sent_at.get(&id.0).zip(self.timeout_of.get(&id.0)).is_some_and(|(s, t)| now >= s + t);
+                    let auth = self.auth_started.is_some_and(|a| now >= a + self.config.timeout_ms);
+                    if !own && !auth {
+                        self.violation(format!("t={now} request {} rejected TIMEOUT before any deadline of its own or of its auth call", id.0));
+                    }
+                }
                 if !self.open.remove(&id.0) {
                     if self.submitted.contains_key(&id.0) {
                         self.violation(format!("request {} settled twice", id.0));
@@ -505,6 +589,7 @@ impl Sim {
             self.violation(format!("t={} {kind:?} {call:?} while {other:?} is in flight", self.now));
         }
         self.auth_open = Some(call);
+        self.auth_started = Some(self.now);
         self.log.auth.push(AuthRec { t: self.now, kind, call, input_index });
     }
 
@@ -531,12 +616,19 @@ impl Sim {
                 let result = match self.server.platform_login {
                     PlatformMode::Ok => Ok(format!("wxcode-{}", call.0)),
                     PlatformMode::Fail => Err("login:fail".to_string()),
+                    PlatformMode::Empty => Ok(String::new()),
                     PlatformMode::Hang => return,
                 };
-                if result.is_err() && self.auth_open == Some(call) {
+                let current = self.auth_open == Some(call);
+                let failed = !matches!(&result, Ok(code) if !code.is_empty());
+                if failed && current {
                     self.auth_open = None;
                 }
+                let before = self.log.events.len();
                 self.input(Input::PlatformLogin { call, result });
+                if current && failed {
+                    self.check_outcome(AuthKind::PlatformLogin, Expect::Passing, before);
+                }
             }
             Ev::AuthPost { call, kind, secret } => {
                 let mode = if kind == AuthKind::PostLogin { self.server.login.clone() } else { self.server.refresh.clone() };
@@ -567,11 +659,65 @@ impl Sim {
                         }
                     }
                 };
-                if self.auth_open == Some(call) {
+                let current = self.auth_open == Some(call);
+                if current {
                     self.auth_open = None;
                 }
+                let expected = expect(&self.config, kind == AuthKind::PostRefresh, &reply);
+                let (before, forgets) = (self.log.events.len(), self.log.forgets);
                 self.input(Input::AuthReply { call, reply });
+                if current {
+                    self.check_outcome(kind, expected, before);
+                    if kind == AuthKind::PostRefresh {
+                        match expected {
+                            // "Refresh failures": a dead refresh token is never used again.
+                            Expect::Rejected => {
+                                self.dead_refresh.insert(secret);
+                            }
+                            // A passing failure keeps it: nothing forgotten, the next
+                            // refresh carries it again.
+                            Expect::Passing => {
+                                if self.log.forgets != forgets {
+                                    self.violation(format!("t={now} a passing refresh failure forgot the session"));
+                                }
+                                self.kept_refresh = Some(secret);
+                            }
+                            Expect::Tokens => {}
+                        }
+                    }
+                }
             }
+        }
+    }
+
+    /// The events a login/refresh reply (or a failing `platform.login`) must have caused,
+    /// from `self.log.events[before..]`: rule 6 and "Refresh failures".
+    fn check_outcome(&mut self, kind: AuthKind, expected: Expect, before: usize) {
+        let now = self.now;
+        let events: Vec<Event> = self.log.events[before..].iter().map(|e| e.1.clone()).collect();
+        let has = |e: &Event| events.contains(e);
+        let login_required = events.iter().any(|e| matches!(e, Event::LoginRequired { .. }));
+        let refresh = kind == AuthKind::PostRefresh;
+        let ok_event = |ok| if refresh { Event::Refresh { ok } } else { Event::Login { ok } };
+        let problem = match expected {
+            Expect::Tokens => (!has(&ok_event(true))).then(|| "no ok event"),
+            Expect::Passing if !has(&ok_event(false)) => Some("no { ok: false } event"),
+            Expect::Passing if login_required => Some("a passing failure fired 'loginRequired'"),
+            Expect::Passing => None,
+            Expect::Rejected if !has(&ok_event(false)) => Some("no { ok: false } event"),
+            // A refused login ends the session; a dead refresh token leads to the silent
+            // login (or, without one, to the end of the session).
+            Expect::Rejected if !refresh && !login_required => Some("a refused login did not fire 'loginRequired'"),
+            Expect::Rejected if refresh && self.config.login_url.is_some() && self.auth_open.is_none() => {
+                Some("a dead refresh token did not start the silent login")
+            }
+            Expect::Rejected if refresh && self.config.login_url.is_none() && !login_required => {
+                Some("a dead refresh token without login did not fire 'loginRequired'")
+            }
+            Expect::Rejected => None,
+        };
+        if let Some(p) = problem {
+            self.violation(format!("t={now} {kind:?} expected {expected:?}: {p}; events {events:?}"));
         }
     }
 
@@ -585,6 +731,9 @@ impl Sim {
     }
 
     fn step(&mut self) -> bool {
+        if self.stuck {
+            return false;
+        }
         let Some(at) = self.next_at() else { return false };
         if at > self.now {
             self.now = at;
@@ -599,16 +748,33 @@ impl Sim {
             _ => {
                 self.timer = None;
                 self.input(Input::Timeout);
+                // A deadline that has fired is served: the core must not ask for the timer
+                // again at a time already reached (it would spin here forever).
+                if let Some(t) = self.timer.filter(|t| *t <= self.now) {
+                    self.violation(format!("t={} Timeout served, timer re-armed for {t}: the core spins", self.now));
+                    self.stuck = true;
+                    return false;
+                }
             }
         }
         true
+    }
+
+    /// `max_steps` reached: a violation, and the world stops.
+    fn out_of_steps(&mut self) {
+        self.violation(format!("t={} still busy after {} steps: the core never settles down", self.now, self.max_steps));
+        self.stuck = true;
     }
 
     /// Run the world until `t` (deliveries and timeouts due by then happen).
     pub fn run_until(&mut self, t: u64) {
         let mut steps = 0;
         while let Some(at) = self.next_at() {
-            if at > t || steps >= self.max_steps {
+            if at > t || self.stuck {
+                break;
+            }
+            if steps >= self.max_steps {
+                self.out_of_steps();
                 break;
             }
             self.step();
@@ -627,8 +793,12 @@ impl Sim {
     /// Run until nothing is left to deliver and no timer is armed.
     pub fn run(&mut self) {
         let mut steps = 0;
-        while steps < self.max_steps && self.step() {
+        while self.step() {
             steps += 1;
+            if steps >= self.max_steps {
+                self.out_of_steps();
+                break;
+            }
         }
     }
 
