@@ -5,7 +5,6 @@
 //! native tests); values only JS can use (the platform, `beforeRequest`, `login.data`) stay
 //! opaque, of the driver's type `H`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -43,10 +42,58 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Toggle<T> {
     }
 }
 
-/// An object read through `deserialize_any`, the one way every deserializer hands over
-/// *all* of an object's members: serde-wasm-bindgen's `deserialize_struct` looks up only
-/// the fields the struct knows, so `deny_unknown_fields` would never see a typo such as
-/// `baseUrl` coming from JS. Anything but an object (an array included) is refused.
+/// Field errors carry their dotted path: `@login.methd: unknown option ...`. Each level
+/// of [`option_struct!`] prefixes its key; [`read`] turns the path into `option login.methd:`.
+fn at_key<E: de::Error>(key: &str, e: E) -> E {
+    let inner = e.to_string();
+    // serde-wasm-bindgen's errors print as JS errors do ("Error: ...").
+    let inner = inner.strip_prefix("Error: ").unwrap_or(&inner);
+    match inner.strip_prefix('@') {
+        Some(rest) => E::custom(format_args!("@{key}.{rest}")),
+        None => E::custom(format_args!("@{key}: {inner}")),
+    }
+}
+
+/// `Deserialize` for an options object whose members are all optional: read through
+/// `deserialize_any`, the one way every deserializer hands over *all* of an object's
+/// members (serde-wasm-bindgen's `deserialize_struct` looks up only the fields a struct
+/// knows, so a typo such as `baseUrl` would pass unseen), refusing unknown names, and
+/// naming the member a bad value sits at. What serde's derive with `deny_unknown_fields`
+/// does, plus the path that serde_path_to_error would add at 29 KB of wasm.
+macro_rules! option_struct {
+    ($name:ident [$($g:ident),*] $what:literal { $($field:ident : $ty:ty = $key:literal),* $(,)? }) => {
+        impl<'de $(, $g: Deserialize<'de>)*> Deserialize<'de> for $name<$($g),*> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V<$($g),*>(PhantomData<fn() -> ($($g,)*)>);
+                impl<'de $(, $g: Deserialize<'de>)*> Visitor<'de> for V<$($g),*> {
+                    type Value = $name<$($g),*>;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                        $(let mut $field: Option<$ty> = None;)*
+                        while let Some(key) = map.next_key::<String>()? {
+                            match key.as_str() {
+                                $($key => $field = map.next_value::<Option<$ty>>().map_err(|e| at_key($key, e))?,)*
+                                other => {
+                                    return Err(de::Error::custom(format_args!(
+                                        concat!("@{}: unknown option; known here: ", $($key, " "),*),
+                                        other
+                                    )))
+                                }
+                            }
+                        }
+                        Ok($name { $($field),* })
+                    }
+                }
+                d.deserialize_any(V(PhantomData))
+            }
+        }
+    };
+}
+
+/// An object read through `deserialize_any` (see [`option_struct!`] for why), for structs
+/// that keep serde's derive (the stored session). Anything but an object is refused.
 pub(crate) struct Object<T>(pub T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
@@ -65,9 +112,29 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     }
 }
 
-/// An optional object option (`null` / absent: `None`), read as an [`Object`].
-fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+/// Header names and values, in the order given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Headers;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of header names and text values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Headers, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let v = map.next_value::<String>().map_err(|e| at_key(&k, e))?;
+                    out.push((k, v));
+                }
+                Ok(Headers(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// An envelope or `*When` code: a string, number or boolean, kept as JS's `String(code)`.
@@ -109,16 +176,14 @@ impl<'de> Deserialize<'de> for Code {
 }
 
 /// `expiredWhen` / `loginRequiredWhen`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct When {
     pub status: Option<Vec<u16>>,
     pub code: Option<Vec<Code>>,
 }
 
 /// `login` / `refresh` as an object. `H`: a value only the driver can use.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EndpointOption<H> {
     pub url: Option<String>,
     pub method: Option<String>,
@@ -127,7 +192,7 @@ pub struct EndpointOption<H> {
     /// Extra body fields: an object, or a function of `{ code }` / `{ refreshToken }`.
     pub data: Option<H>,
     /// Headers of this call, over the client's `header`.
-    pub header: Option<BTreeMap<String, String>>,
+    pub header: Option<Headers>,
 }
 
 impl<H> Default for EndpointOption<H> {
@@ -137,8 +202,7 @@ impl<H> Default for EndpointOption<H> {
 }
 
 /// `tokenFields`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TokenFieldsOption {
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
@@ -146,8 +210,7 @@ pub struct TokenFieldsOption {
 }
 
 /// `envelope` as an object.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvelopeOption {
     pub code: Option<String>,
     pub message: Option<String>,
@@ -162,8 +225,7 @@ pub enum BaseUrl {
     PerEnv(BaseUrlPerEnv),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BaseUrlPerEnv {
     pub develop: Option<String>,
     pub trial: Option<String>,
@@ -190,24 +252,19 @@ impl<'de> Deserialize<'de> for BaseUrl {
 }
 
 /// The options object of `createClient`, as given. Every member may be absent or `null`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options<H> {
     /// Read by the JS facade (it builds the host from it); opaque here.
     pub platform: Option<H>,
-    #[serde(rename = "baseURL")]
     pub base_url: Option<BaseUrl>,
     pub login: Option<Toggle<EndpointOption<H>>>,
     pub refresh: Option<Toggle<EndpointOption<H>>>,
-    pub header: Option<BTreeMap<String, String>>,
+    pub header: Option<Headers>,
     pub max_concurrent: Option<f64>,
-    #[serde(default, deserialize_with = "object")]
     pub token_fields: Option<TokenFieldsOption>,
     pub auth_header: Option<String>,
     pub auth_scheme: Option<String>,
-    #[serde(default, deserialize_with = "object")]
     pub expired_when: Option<When>,
-    #[serde(default, deserialize_with = "object")]
     pub login_required_when: Option<When>,
     pub check_session: Option<bool>,
     pub before_request: Option<H>,
@@ -219,6 +276,52 @@ pub struct Options<H> {
     /// Read by the JS loader; checked here only for its type.
     pub wasm_path: Option<String>,
 }
+
+option_struct!(Options[H] "the options object" {
+    platform: H = "platform",
+    base_url: BaseUrl = "baseURL",
+    login: Toggle<EndpointOption<H>> = "login",
+    refresh: Toggle<EndpointOption<H>> = "refresh",
+    header: Headers = "header",
+    max_concurrent: f64 = "maxConcurrent",
+    token_fields: TokenFieldsOption = "tokenFields",
+    auth_header: String = "authHeader",
+    auth_scheme: String = "authScheme",
+    expired_when: When = "expiredWhen",
+    login_required_when: When = "loginRequiredWhen",
+    check_session: bool = "checkSession",
+    before_request: H = "beforeRequest",
+    envelope: Toggle<EnvelopeOption> = "envelope",
+    refresh_leeway: f64 = "refreshLeeway",
+    timeout: f64 = "timeout",
+    storage_key: String = "storageKey",
+    allowed_origins: Vec<String> = "allowedOrigins",
+    wasm_path: String = "wasmPath",
+});
+option_struct!(EndpointOption[H] "false or { url, method, field, data, header }" {
+    url: String = "url",
+    method: String = "method",
+    field: String = "field",
+    data: H = "data",
+    header: Headers = "header",
+});
+option_struct!(When[] "{ status, code }" { status: Vec<u16> = "status", code: Vec<Code> = "code" });
+option_struct!(TokenFieldsOption[] "{ accessToken, refreshToken, expiresIn }" {
+    access_token: String = "accessToken",
+    refresh_token: String = "refreshToken",
+    expires_in: String = "expiresIn",
+});
+option_struct!(EnvelopeOption[] "null or { code, message, data, success }" {
+    code: String = "code",
+    message: String = "message",
+    data: String = "data",
+    success: Vec<Code> = "success",
+});
+option_struct!(BaseUrlPerEnv[] "{ develop, trial, release }" {
+    develop: String = "develop",
+    trial: String = "trial",
+    release: String = "release",
+});
 
 /// A login or refresh call as the driver makes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,24 +359,21 @@ pub struct Settings<H> {
 }
 
 /// Read and check the options from `d` for environment `env`. The error names the option
-/// (`option login.methd: unknown field ...`).
+/// (`option login.methd: unknown option ...`).
 pub fn read<'de, D, H>(d: D, env: EnvVersion) -> Result<Settings<H>, Error>
 where
     D: Deserializer<'de>,
     H: Deserialize<'de>,
 {
-    let options: Object<Options<H>> = serde_path_to_error::deserialize(d).map_err(|e| {
-        let path = e.path().to_string();
-        let text = e.into_inner().to_string();
-        // serde-wasm-bindgen's errors print as JS errors do ("Error: ...").
-        let inner = text.strip_prefix("Error: ").unwrap_or(&text);
-        if path == "." || path.is_empty() {
-            err("options", inner)
-        } else {
-            err(&path, inner)
+    let options = Options::<H>::deserialize(d).map_err(|e| {
+        let text = e.to_string();
+        let text = text.strip_prefix("Error: ").unwrap_or(&text);
+        match text.strip_prefix('@') {
+            Some(path_and_problem) => Error::Config { message: format!("option {path_and_problem}") },
+            None => err("options", text),
         }
     })?;
-    options.0.check(env)
+    options.check(env)
 }
 
 /// A header name or scheme with a control character would split the header (rule 9).
@@ -281,9 +381,9 @@ fn header_safe(s: &str) -> bool {
     !s.chars().any(|c| c < ' ' || c == '\u{7f}')
 }
 
-fn headers(map: Option<BTreeMap<String, String>>, name: &str) -> Result<Vec<(String, String)>, Error> {
+fn headers(map: Option<Headers>, name: &str) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
-    for (k, v) in map.unwrap_or_default() {
+    for (k, v) in map.unwrap_or_default().0 {
         if k.is_empty() || !header_safe(&k) || !header_safe(&v) {
             return Err(err(name, "header names and values must be non-empty text without control characters"));
         }

@@ -9,7 +9,7 @@
 //! listener or hook that calls the client again cannot re-enter the core.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::Poll;
@@ -90,7 +90,7 @@ enum Queued {
     Auth { call: AuthCallId, opts: Object },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Task {
     Request(u32),
     Auth(AuthCallId),
@@ -113,10 +113,10 @@ pub struct Driver {
     core: Core,
     host: Host,
     s: Settings<JsValue>,
-    waiters: HashMap<u32, Waiter>,
+    waiters: BTreeMap<u32, Waiter>,
     calls: FuturesUnordered<LocalBoxFuture<'static, Step>>,
-    /// Promises of calls in flight, for `abort()`.
-    tasks: HashMap<Task, Promise>,
+    /// Promises of calls in flight, for `abort()` (few: at most `maxConcurrent`).
+    tasks: Vec<(Task, Promise)>,
     /// Platform network calls in flight, and those waiting for a slot (auth calls first).
     busy: u32,
     queued: VecDeque<Queued>,
@@ -142,9 +142,9 @@ impl Driver {
             core,
             host,
             s,
-            waiters: HashMap::new(),
+            waiters: BTreeMap::new(),
             calls: FuturesUnordered::new(),
-            tasks: HashMap::new(),
+            tasks: Vec::new(),
             busy: 0,
             queued: VecDeque::new(),
             timer: None,
@@ -339,6 +339,7 @@ impl Driver {
 
     /// Feed one input, run every command (and the inputs those produced), then publish the
     /// session and re-arm the timer.
+    #[inline(never)]
     fn feed(&mut self, input: Input) {
         let t = now();
         self.core.handle(t, input);
@@ -372,6 +373,8 @@ impl Driver {
 
     // ------------------------------------------------------------------ commands
 
+    // One copy, not one per caller of `feed`: it is the largest function here.
+    #[inline(never)]
     fn exec(&mut self, c: Command) {
         match c {
             Command::CheckSession => match self.host.check_session() {
@@ -490,7 +493,7 @@ impl Driver {
         match self.host.request(kind.name(), &opts, id) {
             Ok(p) => {
                 self.busy += 1;
-                self.tasks.insert(Task::Request(id), p.clone());
+                self.tasks.push((Task::Request(id), p.clone()));
                 self.calls.push(JsFuture::from(p).map(move |result| Step::Response { id, send, result }).boxed_local());
             }
             Err(e) => {
@@ -577,7 +580,7 @@ impl Driver {
         match self.host.request("request", &o, 0) {
             Ok(p) => {
                 self.busy += 1;
-                self.tasks.insert(Task::Auth(call), p.clone());
+                self.tasks.push((Task::Auth(call), p.clone()));
                 self.calls.push(JsFuture::from(p).map(move |result| Step::AuthReply { call, result }).boxed_local());
             }
             Err(e) => {
@@ -589,7 +592,7 @@ impl Driver {
 
     /// A platform network call ended: free its slot and start the next one waiting.
     fn call_done(&mut self, task: Task) {
-        self.tasks.remove(&task);
+        self.tasks.retain(|(t, _)| *t != task);
         self.busy = self.busy.saturating_sub(1);
         while self.busy < self.s.max_concurrent {
             match self.queued.pop_front() {
@@ -609,7 +612,7 @@ impl Driver {
     }
 
     fn abort_task(&mut self, task: Task) {
-        if let Some(p) = self.tasks.get(&task) {
+        if let Some((_, p)) = self.tasks.iter().find(|(t, _)| *t == task) {
             if let Ok(f) = get_fn(p, "abort") {
                 let _ = f.call0(p);
             }
