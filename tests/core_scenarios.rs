@@ -1101,3 +1101,215 @@ fn commands_for_a_settled_request_are_never_emitted_twice() {
     assert!(s.log.abort_sends.is_empty());
     let _ = Command::ForgetStored;
 }
+
+// ------------------------------------------------------------------ several deadlines at once (issue 15, gap 2)
+
+/// An unrelated request's deadline must not end the login in flight: the login's waiters
+/// go on when it answers; only the request whose own time ran out rejects TIMEOUT.
+#[test]
+fn an_unrelated_deadline_does_not_end_the_login_in_flight() {
+    let mut s = sim();
+    s.server.auth_latency = 4_000; // platform.login at +2 s, the POST at +6 s (timeout 15 s)
+    s.stored(None);
+    s.submit(1); // starts the login, waits
+    let t0 = s.now;
+    s.server.faults.insert(2, Fault::Hang);
+    s.input(tokengate::core::Input::Submit(tokengate::core::Submit {
+        id: tokengate::core::RequestId(2),
+        url: "/public".into(),
+        auth: false,
+        timeout_ms: Some(1_000),
+    }));
+    s.run_until(t0 + 1_000);
+    assert_eq!(s.settle(2).map(|st| (st.t, st.result.clone())), Some((t0 + 1_000, Err(Error::Timeout))));
+    assert_eq!(s.result(1), None, "the login's waiter still waits");
+    assert!(s.log.abort_auth.is_empty(), "the login was not aborted");
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.result(1), Some(&Ok(())));
+    assert_eq!(s.logins(), 1);
+    assert_eq!(s.events(), vec![Event::Login { ok: true }]);
+}
+
+/// Same for the refresh in flight.
+#[test]
+fn an_unrelated_deadline_does_not_end_the_refresh_in_flight() {
+    let mut s = sim();
+    s.server.auth_latency = 4_000;
+    s.stored_session(Some(10), true);
+    s.advance(20_000);
+    s.submit(1); // refreshes, waits
+    let t0 = s.now;
+    s.server.faults.insert(2, Fault::Hang);
+    s.input(tokengate::core::Input::Submit(tokengate::core::Submit {
+        id: tokengate::core::RequestId(2),
+        url: "/public".into(),
+        auth: false,
+        timeout_ms: Some(1_000),
+    }));
+    s.run_until(t0 + 1_000);
+    assert_eq!(s.result(2), Some(&Err(Error::Timeout)));
+    assert_eq!(s.result(1), None);
+    assert!(s.log.abort_auth.is_empty(), "the refresh was not aborted");
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.result(1), Some(&Ok(())));
+    assert_eq!(s.sends_of(1)[0].token.as_deref(), Some(NEW1));
+    assert_eq!(s.events(), vec![Event::Refresh { ok: true }]);
+}
+
+/// Same for `platform.checkSession`: an unrelated deadline does not count as "checkSession
+/// failed" (which would forget the stored session and log in).
+#[test]
+fn an_unrelated_deadline_does_not_end_check_session() {
+    let mut s = sim_with(|c| c.check_session = true);
+    s.server.auth_latency = 4_000; // checkSession answers ok at +4 s
+    s.stored_session(None, true);
+    s.submit(1);
+    let t0 = s.now;
+    s.server.faults.insert(2, Fault::Hang);
+    s.input(tokengate::core::Input::Submit(tokengate::core::Submit {
+        id: tokengate::core::RequestId(2),
+        url: "/public".into(),
+        auth: false,
+        timeout_ms: Some(1_000),
+    }));
+    s.run_until(t0 + 1_000);
+    assert_eq!(s.result(2), Some(&Err(Error::Timeout)));
+    assert_eq!(s.log.forgets, 0);
+    assert_eq!(s.logins(), 0);
+    s.run();
+    s.assert_clean();
+    assert_eq!((s.logins(), s.log.forgets), (0, 0));
+    assert_eq!(s.sends_of(1)[0].token.as_deref(), Some("acc-secret-0000"));
+}
+
+/// And the other way round: the login's deadline ends the login, not the requests in
+/// flight with their own, later deadlines.
+#[test]
+fn the_login_deadline_does_not_end_requests_in_flight() {
+    let mut s = sim();
+    s.stored_session(None, true);
+    s.server.faults.insert(1, Fault::Hang);
+    s.input(tokengate::core::Input::Submit(tokengate::core::Submit {
+        id: tokengate::core::RequestId(1),
+        url: "/slow".into(),
+        auth: true,
+        timeout_ms: Some(60_000),
+    }));
+    let t0 = s.now;
+    s.server.login = AuthMode::Hang;
+    s.login(2);
+    s.run_until(t0 + 15_000);
+    assert_eq!(s.result(2), Some(&Err(Error::Timeout)), "login() times out at the client's timeout");
+    assert_eq!(s.result(1), None, "the request in flight keeps its own deadline");
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.settle(1).map(|st| st.t), Some(t0 + 60_000));
+}
+
+// ------------------------------------------------------------------ stale loginRequiredWhen (issue 15, gaps 3 and 4)
+
+/// A loginRequiredWhen reply (403) for a token that has since been replaced says nothing
+/// about the current one: the request is replayed with it (rule 3), the session goes on.
+#[test]
+fn a_stale_login_required_reply_is_replayed_with_the_current_token() {
+    let mut s = sim_with(|c| c.login_required_status = vec![403]);
+    s.stored_session(None, true);
+    s.server.latency_of.insert(1, 2_000);
+    s.server.latency_of.insert(2, 20);
+    s.server.faults.insert(2, Fault::Status(401, None));
+    s.submit(1); // slow; will come back 403 for the old token
+    s.submit(2); // 401 -> refresh -> generation 2
+    s.advance(500);
+    assert_eq!(s.refreshes(), 1);
+    s.server.faults.remove(&2);
+    s.server.faults.insert(1, Fault::Status(403, None));
+    s.run_until(s.now + 1_600);
+    s.server.faults.remove(&1);
+    s.run();
+    s.assert_clean();
+    let sends = s.sends_of(1);
+    assert_eq!(sends.len(), 2, "replayed once");
+    assert_eq!(sends[1].token.as_deref(), Some(NEW1));
+    assert_eq!(s.result(1), Some(&Ok(())));
+    assert!(s.core.session(s.now).logged_in);
+    assert_eq!(s.log.forgets, 0);
+    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 0);
+}
+
+/// A stale loginRequiredWhen reply to a request already replayed once settles it
+/// LOGIN_REQUIRED (rule 4: no third send) but does not end the current session.
+#[test]
+fn a_stale_login_required_reply_to_a_replay_settles_it_and_keeps_the_session() {
+    let mut s = sim_with(|c| c.login_required_status = vec![403]);
+    s.stored_session(None, true);
+    // Request 1: sent with token 0 (slow, stale 401), replayed with token 1 (slow, stale 403).
+    s.server.latency_of.insert(1, 2_000);
+    s.server.faults.insert(2, Fault::Status(401, None));
+    s.submit(1);
+    s.submit(2); // 401 -> refresh -> token 1
+    s.advance(500);
+    s.server.faults.insert(1, Fault::Status(401, None));
+    s.run_until(s.now + 1_600); // request 1's stale 401 -> replayed with token 1
+    assert_eq!(s.sends_of(1).len(), 2);
+    s.server.faults.remove(&1);
+    s.submit(3); // 401 -> refresh -> token 2
+    s.server.faults.insert(3, Fault::Status(401, None));
+    s.advance(500);
+    assert_eq!(s.refreshes(), 2);
+    s.server.faults.remove(&3);
+    s.server.faults.insert(1, Fault::Status(403, None));
+    s.run();
+    s.assert_clean();
+    assert_eq!(s.sends_of(1).len(), 2, "never a third send");
+    let st = s.settle(1).unwrap();
+    assert_eq!(st.result, login_required(LoginRequiredReason::SessionEnded));
+    assert!(st.with_response);
+    assert!(s.core.session(s.now).logged_in, "the current session goes on");
+    assert_eq!(s.log.forgets, 0);
+    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 0);
+}
+
+/// Gap 4: a loginRequiredWhen reply that arrives after logout() for a request in flight
+/// reports `logout`, fires nothing, forgets nothing more.
+#[test]
+fn a_login_required_reply_after_logout_reports_logout() {
+    let mut s = sim_with(|c| c.login_required_status = vec![403]);
+    s.stored_session(None, true);
+    s.server.faults.insert(1, Fault::Status(403, None));
+    s.submit(1);
+    s.logout();
+    assert_eq!(s.result(1), None, "in flight: it settles with its reply");
+    s.run();
+    s.assert_clean();
+    let st = s.settle(1).unwrap();
+    assert_eq!(st.result, login_required(LoginRequiredReason::LoggedOut));
+    assert!(st.with_response);
+    assert_eq!(s.events(), vec![Event::Logout]);
+    assert_eq!(s.log.forgets, 1);
+    s.submit(2);
+    assert_eq!(s.result(2), Some(&login_required(LoginRequiredReason::LoggedOut)));
+}
+
+/// The same reply after a refused login reports the refusal's reason, not sessionEnded,
+/// and fires no second 'loginRequired'.
+#[test]
+fn a_login_required_reply_after_a_refused_login_keeps_its_reason() {
+    let mut s = sim_with(|c| c.login_required_status = vec![403]);
+    s.stored_session(None, true);
+    s.server.latency_of.insert(1, 2_000);
+    s.server.faults.insert(1, Fault::Status(403, None));
+    s.submit(1); // in flight with the stored token, its 403 comes late
+    s.server.login = AuthMode::Status(400, "{}".into());
+    s.login(2); // refused: the session is over
+    s.advance(500);
+    assert_eq!(s.result(2), Some(&login_required(LoginRequiredReason::LoginFailed)));
+    s.run();
+    s.assert_clean();
+    let st = s.settle(1).unwrap();
+    assert_eq!(st.result, login_required(LoginRequiredReason::LoginFailed));
+    assert!(st.with_response);
+    assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 1);
+    assert_eq!(s.log.forgets, 1);
+}
