@@ -537,6 +537,18 @@ impl<H> Options<H> {
         let header = headers(self.header, "header")?;
 
         c.validate()?;
+        // Rule 9: the login code and the refresh token go only where the access token may.
+        let origins = c.token_origins();
+        for (u, name) in [(&c.login_url, "login.url"), (&c.refresh_url, "refresh.url")] {
+            let Some(u) = u else { continue };
+            if c.base_url.is_empty() && !url::is_absolute(u) {
+                continue; // refused when used: there is nothing to join it to
+            }
+            let inside = url::join(&c.base_url, u).and_then(|j| url::origin(&j)).is_ok_and(|o| origins.contains(&o));
+            if !inside {
+                return Err(err(name, "must be on an origin of allowedOrigins (by default the origin of baseURL)"));
+            }
+        }
         Ok(Settings {
             config: c,
             auth_header,
@@ -596,7 +608,7 @@ mod tests {
                 "login":{"url":"/l","method":"PUT","data":{"appId":"x"},"header":{"X-App":"1"}},"refresh":false,
                 "tokenFields":{"accessToken":"data.token"},"expiredWhen":{"code":[40101,"E1",true]},
                 "loginRequiredWhen":{"status":[403]},"envelope":{"code":"errcode","success":[0,"ok"]},
-                "refreshLeeway":30,"timeout":5000,"checkSession":true,"allowedOrigins":["https://x.com/a","HTTPS://Y.com:443"],
+                "refreshLeeway":30,"timeout":5000,"checkSession":true,"allowedOrigins":["https://x.com/a","HTTPS://Y.com:443","https://t.com"],
                 "header":{"X-Tenant":"t"},"maxConcurrent":4,"authHeader":"X-Token","authScheme":"","storageKey":"k",
                 "platform":{"request":1},"beforeRequest":"fn","wasmPath":"/w.wasm"}"#,
             EnvVersion::Trial,
@@ -619,7 +631,7 @@ mod tests {
         assert_eq!(c.refresh_leeway_ms, 30_000);
         assert_eq!(c.timeout_ms, 5000);
         assert!(c.check_session);
-        assert_eq!(c.allowed_origins, Some(vec!["https://x.com".into(), "https://y.com".into()]));
+        assert_eq!(c.allowed_origins, Some(vec!["https://x.com".into(), "https://y.com".into(), "https://t.com".into()]));
         assert_eq!(s.header, vec![("X-Tenant".to_string(), "t".to_string())]);
         assert_eq!(s.login.header, vec![("X-App".to_string(), "1".to_string())]);
         assert_eq!(s.login.method, "PUT");
@@ -699,6 +711,18 @@ mod tests {
         assert!(parse(r#"{"baseURL":"https://a.com:65535"}"#).is_ok());
         assert!(parse(r#"{"baseURL":"http://[::1]:8080"}"#).is_ok());
         assert!(msg(parse(r#"{"baseURL":"https://a.com:65536"}"#)).contains("baseURL"));
+    }
+
+    #[test]
+    fn login_and_refresh_stay_inside_the_allowed_origins() {
+        assert!(parse(r#"{"baseURL":"https://a.com","login":{"url":"https://a.com:443/l"}}"#).is_ok());
+        assert!(msg(parse(r#"{"baseURL":"https://a.com","refresh":{"url":"https://evil.com/r"}}"#)).starts_with("option refresh.url"));
+        assert!(msg(parse(r#"{"baseURL":"https://a.com","login":{"url":"https://auth.a.com/l"}}"#)).starts_with("option login.url"));
+        assert!(parse(r#"{"baseURL":"https://a.com","allowedOrigins":["https://a.com","https://auth.a.com"],"login":{"url":"https://auth.a.com/l"}}"#).is_ok());
+        // allowedOrigins replaces the default: the base origin is then no longer in it.
+        assert!(msg(parse(r#"{"baseURL":"https://a.com","allowedOrigins":["https://b.com"]}"#)).starts_with("option login.url"));
+        assert!(parse(r#"{"baseURL":"https://a.com","allowedOrigins":["https://b.com"],"login":false,"refresh":false}"#).is_ok());
+        assert!(msg(parse(r#"{"login":{"url":"https://a.com/l"}}"#)).starts_with("option login.url"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::host::{self, ErrorContext, Host, JsBody};
 use crate::core::{
-    body, AuthBody, AuthCallId, AuthReply, Command, Core, Error, Event, Input, Millis, NewSession, Reply,
+    body, url, AuthBody, AuthCallId, AuthReply, Command, Core, Error, Event, Input, Millis, NewSession, Reply,
     RequestId, SessionInfo, Settings, StoredSession, Submit,
 };
 
@@ -68,6 +68,8 @@ struct Waiter {
     reply: oneshot::Sender<Outcome>,
     /// Bumped by every send, so that the answer of an earlier send is told apart.
     send: u32,
+    /// The URL of the last send, as the core joined it.
+    url: String,
     /// The last response and its body.
     response: Option<JsValue>,
     data: JsValue,
@@ -125,6 +127,14 @@ pub struct Driver {
     /// Inputs produced while running commands (a shim that threw): fed after the drain.
     later: VecDeque<Input>,
     session: SharedSession,
+    /// Login POSTs in flight, so that their reply body is kept for `login()`.
+    login_calls: Vec<AuthCallId>,
+    /// The body of the last login or refresh reply when it was a login's: what `login()`
+    /// resolves with (less its tokens); `None` after a refresh.
+    login_body: Option<JsValue>,
+    /// Requests taken back from the core because a hook moved them to another origin:
+    /// they reject with this CONFIG message instead of ABORTED (rule 9).
+    refused: Vec<(u32, String)>,
 }
 
 fn now() -> Millis {
@@ -151,6 +161,9 @@ impl Driver {
             armed: None,
             later: VecDeque::new(),
             session,
+            login_calls: Vec::new(),
+            login_body: None,
+            refused: Vec::new(),
         }
     }
 
@@ -221,7 +234,7 @@ impl Driver {
                 if self.waiters.contains_key(&id) {
                     return; // ids are the facade's and unique; a duplicate is a bug there
                 }
-                self.waiters.insert(id, Waiter { kind: Some(kind), opts, reply, send: 0, response: None, data: JsValue::UNDEFINED });
+                self.waiters.insert(id, Waiter { kind: Some(kind), opts, reply, send: 0, url: String::new(), response: None, data: JsValue::UNDEFINED });
                 self.feed(Input::Submit(submit));
             }
             Msg::Abort { id } => {
@@ -229,7 +242,7 @@ impl Driver {
                 self.feed(Input::Abort { id: RequestId(id) });
             }
             Msg::Login { id, reply } => {
-                self.waiters.insert(id, Waiter { kind: None, opts: JsValue::UNDEFINED, reply, send: 0, response: None, data: JsValue::UNDEFINED });
+                self.waiters.insert(id, Waiter { kind: None, opts: JsValue::UNDEFINED, reply, send: 0, url: String::new(), response: None, data: JsValue::UNDEFINED });
                 self.feed(Input::Login { id: RequestId(id) });
             }
             Msg::SetSession { session, reply } => {
@@ -293,7 +306,7 @@ impl Driver {
                     }
                     Ok(v) => {
                         let o = if v.is_object() { v.unchecked_into::<Object>() } else { opts };
-                        self.start_request(id, send, o);
+                        self.hooked(id, send, o);
                         self.after();
                     }
                 }
@@ -310,6 +323,12 @@ impl Driver {
             }
             Step::AuthReply { call, result } => {
                 self.call_done(Task::Auth(call));
+                let was_login = self.login_calls.contains(&call);
+                self.login_calls.retain(|c| *c != call);
+                self.login_body = match (&result, was_login) {
+                    (Ok(res), true) => Some(host::get(res, "data")),
+                    _ => None,
+                };
                 let reply = match result {
                     Ok(res) => match status_of(&res) {
                         Some(status) => {
@@ -391,6 +410,7 @@ impl Driver {
                 Err(e) => self.later.push_back(Input::PlatformLogin { call, result: Err(host::error_text(&e, "login:fail")) }),
             },
             Command::PostLogin { call, url, code } => {
+                self.login_calls.push(call);
                 let login = self.s.login.clone();
                 self.post_auth(call, url, &login, code)
             }
@@ -449,6 +469,7 @@ impl Driver {
         };
         let Some(w) = self.waiters.get_mut(&id) else { return };
         w.send = w.send.wrapping_add(1);
+        w.url.clone_from(&url);
         let send = w.send;
         // The platform's options: the caller's, less what only the client reads.
         let o = Object::assign(&Object::new(), w.opts.unchecked_ref());
@@ -474,9 +495,25 @@ impl Driver {
             }
             Ok(r) => {
                 let o = if r.is_object() { r.unchecked_into::<Object>() } else { o };
-                self.start_request(id, send, o);
+                self.hooked(id, send, o);
             }
         }
+    }
+
+    /// `beforeRequest` gave the options to send: start them, unless the hook moved the
+    /// request to another origin (a token must not follow it there: rule 9).
+    fn hooked(&mut self, id: u32, send: u32, o: Object) {
+        let Some(sent) = self.waiters.get(&id).map(|w| w.url.clone()) else { return };
+        let moved = match host::get(&o, "url").as_string() {
+            Some(u) => u != sent && url::origin(&u).ok() != url::origin(&sent).ok(),
+            None => true,
+        };
+        if moved {
+            self.refused.push((id, "beforeRequest moved the request to another origin (or removed its url)".into()));
+            self.later.push_back(Input::Abort { id: RequestId(id) });
+            return;
+        }
+        self.start_request(id, send, o);
     }
 
     /// Start (or queue, past `maxConcurrent`) the platform call of send `send` of `id`.
@@ -623,6 +660,10 @@ impl Driver {
     /// and every rejected request (not a `login()` call) is also an `'error'` event.
     fn settle(&mut self, id: u32, result: Result<(), Error>, with_response: bool) {
         let Some(w) = self.waiters.remove(&id) else { return };
+        let result = match self.refused.iter().position(|(r, _)| *r == id) {
+            Some(i) => Err(Error::Config { message: self.refused.swap_remove(i).1 }),
+            None => result,
+        };
         let outcome = match result {
             Ok(()) => Ok(self.value(&w)),
             Err(err) => {
@@ -645,7 +686,7 @@ impl Driver {
     /// What a request resolves with: the body (unwrapped from the envelope), the whole
     /// response for `fullResponse` and downloads, nothing for `login()`.
     fn value(&self, w: &Waiter) -> JsValue {
-        let Some(kind) = w.kind else { return JsValue::UNDEFINED };
+        let Some(kind) = w.kind else { return self.login_value() };
         let Some(res) = w.response.as_ref() else { return JsValue::UNDEFINED };
         if kind == Kind::Download {
             return res.clone();
@@ -663,6 +704,51 @@ impl Driver {
             }
             _ => w.data.clone(),
         }
+    }
+}
+
+impl Driver {
+    /// What `login()` resolves with: the login body as the server sent it, less the fields
+    /// that hold its tokens (a user profile stays); `undefined` when it joined a refresh.
+    fn login_value(&self) -> JsValue {
+        let Some(body) = self.login_body.as_ref().filter(|b| b.is_object()) else { return JsValue::UNDEFINED };
+        let copy = shallow_copy(body);
+        let fields = &self.s.config.token_fields;
+        for path in [&fields.access_token, &fields.refresh_token] {
+            remove_path(&copy, path);
+        }
+        copy
+    }
+}
+
+fn shallow_copy(v: &JsValue) -> JsValue {
+    if js_sys::Array::is_array(v) {
+        return js_sys::Array::from(v).slice(0, u32::MAX).into();
+    }
+    Object::assign(&Object::new(), v.unchecked_ref()).into()
+}
+
+/// Delete the member at a dotted path of `obj`, copying every object on the way so that
+/// nothing the platform handed over (and might be cached elsewhere) is changed.
+fn remove_path(obj: &JsValue, path: &str) {
+    let mut cur = obj.clone();
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        if !cur.is_object() {
+            return;
+        }
+        let k = JsValue::from_str(key);
+        if keys.peek().is_none() {
+            let _ = Reflect::delete_property(cur.unchecked_ref::<Object>(), &k);
+            return;
+        }
+        let next = host::get(&cur, key);
+        if !next.is_object() {
+            return;
+        }
+        let copy = shallow_copy(&next);
+        let _ = Reflect::set(&cur, &k, &copy);
+        cur = copy;
     }
 }
 

@@ -137,20 +137,52 @@ test('refresh rejected -> silent login; events refresh {ok:false} and login {ok:
   assert.deepEqual(events, [['refresh', { ok: false }], ['login', { ok: true }]])
 })
 
-test('silent login fails -> every waiter LOGIN_REQUIRED, loginRequired fires once', async () => {
+test('a passing login failure (wx.login fails) rejects its waiters with NETWORK, never LOGIN_REQUIRED; the next request logs in', async () => {
   const { wx, client } = setup()
   wx.loginFails = true
   const lr = []
+  const logins = []
   client.on('loginRequired', (e) => lr.push(e))
+  client.on('login', (e) => logins.push(e))
   const os = await Promise.all([1, 2, 3, 4].map((i) => outcome(client.get('/p' + i))))
   for (const o of os) {
-    assertTGE(o.error, 'LOGIN_REQUIRED')
-    assert.equal(typeof o.error.reason, 'string')
+    assertTGE(o.error, 'NETWORK')
+    assert.match(o.error.errMsg, /login:fail/)
   }
+  await tick()
+  assert.equal(lr.length, 0, 'no trip to the login page for a network blip')
+  assert.deepEqual(logins, [{ ok: false }])
+  assert.equal(wx.logins, 1, 'one login for the four waiters')
+  wx.loginFails = false
+  assert.equal((await client.get('/again')).token, 'acc-1', 'the next request logs in again')
+  assert.equal(wx.logins, 2)
+})
+
+test('a passing login failure from the login endpoint (5xx, 429, no token) is HTTP; a refused one (4xx) is sticky LOGIN_REQUIRED', async () => {
+  for (const [status, data] of [[503, {}], [429, {}], [408, {}], [200, { nothing: true }]]) {
+    const { server, wx, client } = setup()
+    server.routes['/auth/login'] = () => ({ statusCode: status, data })
+    const o = await outcome(client.get('/a'))
+    assertTGE(o.error, 'HTTP')
+    assert.equal(o.error.statusCode, status)
+    delete server.routes['/auth/login']
+    assert.equal((await client.get('/b')).token, 'acc-1', `after ${status} the next request logs in`)
+    assert.equal(wx.logins, 2)
+  }
+  const { server, wx, client } = setup()
+  server.routes['/auth/login'] = () => ({ statusCode: 403, data: { error: 'blocked user' } })
+  const lr = []
+  client.on('loginRequired', (e) => lr.push(e))
+  const os = await Promise.all([1, 2, 3].map((i) => outcome(client.get('/p' + i))))
+  for (const o of os) assertTGE(o.error, 'LOGIN_REQUIRED')
   await tick()
   assert.equal(lr.length, 1)
   assert.equal(typeof lr[0].reason, 'string')
-  assert.equal(wx.logins, 1)
+  delete server.routes['/auth/login']
+  assertTGE((await outcome(client.get('/later'))).error, 'LOGIN_REQUIRED')
+  assert.equal(wx.logins, 1, 'refused: sticky until login() or setSession()')
+  await client.login()
+  assert.equal((await client.get('/after-login')).token, 'acc-1')
 })
 
 test('refresh that hangs -> waiters TIMEOUT, then the next request tries again', async () => {
@@ -464,7 +496,7 @@ test('login() runs the silent login now and joins one in flight', async () => {
   wx.loginFails = true
   const c2 = setup()
   c2.wx.loginFails = true
-  assertTGE(await c2.client.login().catch((e) => e), 'LOGIN_REQUIRED')
+  assertTGE(await c2.client.login().catch((e) => e), 'NETWORK')
 })
 
 test('events: subscribe and unsubscribe', async () => {
@@ -565,7 +597,7 @@ test('storageKey option', async () => {
   assert.ok(wx.storage['my:key'])
 })
 
-test('throwing platform.request -> NETWORK; throwing login -> LOGIN_REQUIRED', async () => {
+test('throwing platform.request -> NETWORK; throwing login -> NETWORK (a passing failure)', async () => {
   const { wx, client } = setup({}, { seed: true })
   await client.ready
   const orig = wx.request
@@ -574,7 +606,7 @@ test('throwing platform.request -> NETWORK; throwing login -> LOGIN_REQUIRED', a
   wx.request = orig
   const c2 = setup()
   c2.wx.login = () => { throw new Error('login exploded') }
-  assertTGE((await outcome(c2.client.get('/a'))).error, 'LOGIN_REQUIRED')
+  assertTGE((await outcome(c2.client.get('/a'))).error, 'NETWORK')
 })
 
 test("an 'error' listener that retries without a guard cannot wedge the client", async () => {
