@@ -1313,3 +1313,31 @@ fn a_login_required_reply_after_a_refused_login_keeps_its_reason() {
     assert_eq!(s.count_events(|e| matches!(e, Event::LoginRequired { .. })), 1);
     assert_eq!(s.log.forgets, 1);
 }
+
+// ------------------------------------------------------------------ Debug (issue 15)
+
+/// What `Core`'s Debug shows (a log line): the state, the generation, how many requests
+/// are pending / waiting and how many commands are queued; never a token.
+#[test]
+fn core_debug_shows_the_state_and_the_counts_not_the_tokens() {
+    let mut s = sim();
+    assert_eq!(format!("{:?}", s.core), "Core { state: Loading, generation: 0, pending: 0, waiting: 0, commands: 0 }");
+    s.stored_session(Some(10), true);
+    s.advance(20_000);
+    s.submit(1);
+    s.submit(2);
+    let d = format!("{:?}", s.core);
+    assert!(d.starts_with("Core { state: Refreshing { call: AuthCallId(1), deadline: "), "{d}");
+    assert!(d.contains("tokens: TokenSet { refresh: true, expires_at: Some("), "{d}");
+    assert!(d.ends_with("generation: 1 } }, generation: 1, pending: 2, waiting: 2, commands: 0 }"), "{d}");
+    assert!(!d.contains("secret"), "{d}");
+    s.run();
+    let d = format!("{:?}", s.core);
+    assert!(d.starts_with("Core { state: Valid(TokenSet { refresh: true,"), "{d}");
+    assert!(d.ends_with("generation: 2 }), generation: 2, pending: 0, waiting: 0, commands: 0 }"), "{d}");
+    s.logout();
+    assert_eq!(
+        format!("{:?}", s.core),
+        "Core { state: LoginRequired { reason: LoggedOut }, generation: 2, pending: 0, waiting: 0, commands: 0 }"
+    );
+}

@@ -61,3 +61,37 @@ impl LoginRequiredReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_api_code() {
+        let reason = LoginRequiredReason::LoggedOut;
+        for (e, code) in [
+            (Error::Network { message: "m".into() }, "NETWORK"),
+            (Error::Timeout, "TIMEOUT"),
+            (Error::Http { status: 500 }, "HTTP"),
+            (Error::Business { code: "7".into() }, "BUSINESS"),
+            (Error::Unauthorized { status: 401 }, "UNAUTHORIZED"),
+            (Error::LoginRequired { reason }, "LOGIN_REQUIRED"),
+            (Error::Aborted, "ABORTED"),
+            (Error::Config { message: "m".into() }, "CONFIG"),
+        ] {
+            assert_eq!(e.code(), code);
+        }
+    }
+
+    #[test]
+    fn every_reason_has_its_api_string() {
+        for (r, s) in [
+            (LoginRequiredReason::LoginDisabled, "loginDisabled"),
+            (LoginRequiredReason::LoginFailed, "loginFailed"),
+            (LoginRequiredReason::SessionEnded, "sessionEnded"),
+            (LoginRequiredReason::LoggedOut, "logout"),
+        ] {
+            assert_eq!(r.as_str(), s);
+        }
+    }
+}

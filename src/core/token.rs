@@ -285,4 +285,35 @@ mod tests {
         assert!(!b.contains("SECRET") && b.contains("<hidden>") && b.contains("3.0"), "{b}");
         assert!(!format!("{:?}", Fresh::new("SECRET".into(), None, None, 0)).contains("SECRET"));
     }
+
+    /// What each Debug *does* show, field by field (an empty Debug must fail here).
+    #[test]
+    fn debug_shows_each_field_but_the_tokens() {
+        let t = Fresh::new("SECRET".into(), Some("RSECRET".into()), Some(2.0), 1_000).with_generation(7);
+        assert_eq!(
+            format!("{t:?}"),
+            "TokenSet { refresh: true, expires_at: Some(3000), lifetime: Some(2000), generation: 7 }"
+        );
+        let bare = Fresh::new("SECRET".into(), None, None, 0).with_generation(1);
+        assert_eq!(format!("{bare:?}"), "TokenSet { refresh: false, expires_at: None, lifetime: None, generation: 1 }");
+        assert_eq!(format!("{:?}", Fresh::new("SECRET".into(), None, Some(1.0), 5)), "Fresh { expires_at: Some(1005) }");
+        assert_eq!(
+            format!("{:?}", t.to_stored()),
+            "StoredSession { access_token: \"<hidden>\", refresh_token: Some(\"<hidden>\"), expires_at: Some(3000.0), lifetime: Some(2000.0) }"
+        );
+        assert_eq!(
+            format!("{:?}", bare.to_stored()),
+            "StoredSession { access_token: \"<hidden>\", refresh_token: None, expires_at: None, lifetime: None }"
+        );
+        let mut b = body(Some("SECRET"), None, Some(3.5));
+        b.code = Some("40101".into());
+        assert_eq!(
+            format!("{b:?}"),
+            "AuthBody { access_token: Some(\"<hidden>\"), refresh_token: None, expires_in: Some(3.5), code: Some(\"40101\") }"
+        );
+        assert_eq!(
+            format!("{:?}", AuthBody::default()),
+            "AuthBody { access_token: None, refresh_token: None, expires_in: None, code: None }"
+        );
+    }
 }
