@@ -30,7 +30,10 @@ async function demo(argv) {
   if (!fs.existsSync(DEMO)) {
     fail('the demo is not there yet: example-miniprogram/demo/run.js is missing (it belongs to the example mini-program)')
   }
-  const r = spawnSync(process.execPath, [DEMO, ...argv.filter((a) => a !== '--build')], { cwd: ROOT, stdio: 'inherit' })
+  // The example server's dev routes (/__dev/code, /__admin/*) are off unless turned on; the
+  // demo needs them (run.js also asks for them itself).
+  const env = Object.assign({}, process.env, { TOKENGATE_EXAMPLE_DEV: '1' })
+  const r = spawnSync(process.execPath, [DEMO, ...argv.filter((a) => a !== '--build')], { cwd: ROOT, stdio: 'inherit', env })
   if (r.error) fail(`could not run the demo: ${r.error.message}`)
   return r.status === null ? 1 : r.status
 }

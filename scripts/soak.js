@@ -165,6 +165,7 @@ async function runSoak (options) {
 
   const srvA = createAuthServer({
     port: 0,
+    dev: true, // the wx shim's login mints its codes at /__dev/code
     accessTtl: o.accessTtl,
     refreshTtl: 10 * 60 * 1000,
     random: rnd.serverA,

@@ -65,7 +65,9 @@ async function main () {
   // A fresh install: no stored session (step 6 of the script shows the storage surviving a relaunch).
   fs.rmSync(args.storage, { force: true })
 
-  const server = createAuthServer({ accessTtl: args.accessTtl, refreshTtl: 60000, envelope: args.envelope })
+  // dev: the runner's wx.login mints its codes at /__dev/code, and the script uses the fault
+  // switches; those routes are off unless a server is started this way (or with --dev).
+  const server = createAuthServer({ accessTtl: args.accessTtl, refreshTtl: 60000, envelope: args.envelope, dev: true })
   await server.listen(0)
   const hooks = {}
   const out = (l) => process.stdout.write(l + '\n')

@@ -1,7 +1,7 @@
 'use strict'
 // Command line of the example auth server:  node example-miniprogram/server [flags]
 
-const { createAuthServer, HOST, DEFAULTS } = require('./index')
+const { createAuthServer, HOST, DEFAULTS, DEV_ENV } = require('./index')
 
 const HELP = `tokengate example auth server (loopback only: ${HOST})
 
@@ -14,7 +14,10 @@ usage: node example-miniprogram/server [flags]
   --envelope            wrap bodies as { code, message, data }; token errors are HTTP 200, code 40101
   --max-body BYTES      larger request bodies get 413 (default ${DEFAULTS.maxBody})
   --user NAME:PASS      an account for POST /auth/password (repeatable; default demo:demo)
-  --no-dev              disable /__dev/code, /__stats and /__admin/*
+  --dev                 enable /__dev/code, /__stats and /__admin/* (off by default; also on with
+                        ${DEV_ENV}=1); they answer only requests whose Host is loopback and
+                        whose Origin, if any, is loopback: 127.0.0.1, localhost, [::1], any port
+  --no-dev              keep them off even when ${DEV_ENV}=1
   --quiet               no access log
 
 fault injection (also at run time: POST /__admin/faults with the same names in camelCase):
@@ -49,6 +52,7 @@ function parseArgs (argv) {
       case '--code-ttl': o.codeTtl = Math.round(num(need(i, a), a, 0.001) * 1000); i++; break
       case '--envelope': o.envelope = true; break
       case '--max-body': o.maxBody = num(need(i, a), a, 1); i++; break
+      case '--dev': o.dev = true; break
       case '--no-dev': o.dev = false; break
       case '--quiet': o.quiet = true; break
       case '--user': {

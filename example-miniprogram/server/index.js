@@ -8,8 +8,15 @@
 //   GET  /api/profile, /api/items, /api/items/:id, /api/items/:id/stock,
 //        POST /api/items/:id/like, ANY /api/echo
 //   GET  /public/notice, /public/banner, /health                      (no token needed)
-//   dev only (off with --no-dev): POST /__dev/code, GET /__stats, POST /__stats/reset,
-//                                 POST /__admin/faults, POST /__admin/revoke
+//   dev only: POST /__dev/code, GET /__stats, POST /__stats/reset,
+//             POST /__admin/faults, POST /__admin/revoke
+//
+// The dev routes are off unless turned on: option `dev: true`, the CLI's --dev, or
+// TOKENGATE_EXAMPLE_DEV=1 in the environment (npm run demo and npm run soak turn them on).
+// Even then they answer only requests whose Host is loopback (127.0.0.1, localhost, [::1],
+// any port) and whose Origin, when present, is loopback too: a web page the developer visits
+// cannot reach them, neither with a cross-origin text/plain POST (CSRF) nor through a name
+// of its own that resolves to 127.0.0.1 (DNS rebinding).
 //
 // Run `node example-miniprogram/server --help` for the flags. It never logs a token or a code.
 
@@ -17,6 +24,7 @@ const http = require('node:http')
 const { Store } = require('./store')
 
 const HOST = '127.0.0.1'
+const DEV_ENV = 'TOKENGATE_EXAMPLE_DEV'
 
 const DEFAULTS = {
   port: 3000,
@@ -25,7 +33,7 @@ const DEFAULTS = {
   codeTtl: 5 * 60 * 1000,
   envelope: false,
   maxBody: 16 * 1024,
-  dev: true,
+  dev: null, // null: on only when the environment has TOKENGATE_EXAMPLE_DEV=1
   users: { demo: 'demo' },
   log: null, // function (line) or null
   faults: {},
@@ -106,6 +114,44 @@ function faultsJSON (f) {
   return o
 }
 
+function isDevEnv (env) {
+  const v = env && env[DEV_ENV]
+  return v === '1' || v === 'true' || v === 'on' || v === 'yes'
+}
+
+// Loopback host names as they appear in a Host header or an origin's host (any port).
+function loopbackName (name) {
+  const h = String(name).toLowerCase()
+  return h === '127.0.0.1' || h === 'localhost' || h === '[::1]'
+}
+
+/** A Host header value naming a loopback host, with or without a port. */
+function loopbackHost (host) {
+  if (typeof host !== 'string' || host === '') return false
+  const m = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host)
+  return !!m && loopbackName(m[1])
+}
+
+/** An Origin header value on a loopback host (any scheme and port). "null" is not one. */
+function loopbackOrigin (origin) {
+  if (typeof origin !== 'string') return false
+  let u
+  try { u = new URL(origin) } catch (_) { return false }
+  return loopbackName(u.hostname)
+}
+
+/**
+ * Why a request may not use a dev route, or null: its Host is not loopback (DNS rebinding:
+ * a page of another site whose name now resolves to 127.0.0.1), or it has an Origin that is
+ * not loopback (a page of another site posting to us: CSRF, text/plain needs no preflight).
+ */
+function devRefusal (req) {
+  const h = req.headers
+  if (!loopbackHost(h.host)) return 'host_not_loopback'
+  if (h.origin !== undefined && !loopbackOrigin(h.origin)) return 'origin_not_loopback'
+  return null
+}
+
 function freshStats () {
   return {
     startedAt: Date.now(),
@@ -138,12 +184,16 @@ function freshStats () {
     reuseDetections: 0,
     malformed: 0,
     oversized: 0,
+    // Requests to a dev route refused by its loopback guard (Host or Origin not loopback).
+    devRefused: 0,
     serverErrors: 0
   }
 }
 
 function createAuthServer (options) {
   const opts = Object.assign({}, DEFAULTS, options || {})
+  if (opts.dev == null) opts.dev = isDevEnv(process.env)
+  opts.dev = opts.dev === true
   const store = new Store({ accessTtl: opts.accessTtl, refreshTtl: opts.refreshTtl, codeTtl: opts.codeTtl })
   let faults = normalizeFaults(opts.faults)
   let stats = freshStats()
@@ -448,6 +498,13 @@ function createAuthServer (options) {
   }
 
   async function devRoute (req, res, path) {
+    const refused = devRefusal(req)
+    if (refused) {
+      stats.devRefused++
+      // Nothing read, nothing changed; the body is left unread and the connection closed.
+      res.setHeader('Connection', 'close')
+      return sendRaw(res, 403, { error: 'forbidden', message: `dev routes answer loopback only (${refused})` })
+    }
     if (path === '/__stats' && req.method === 'GET') return sendRaw(res, 200, api.stats())
     if (req.method !== 'POST') return fail(res, 405, 'method_not_allowed')
     const body = await jsonBody(req, res)
@@ -575,6 +632,6 @@ function createAuthServer (options) {
   return api
 }
 
-module.exports = { createAuthServer, HOST, BIZ, DEFAULTS }
+module.exports = { createAuthServer, HOST, BIZ, DEFAULTS, DEV_ENV, devRefusal, loopbackHost, loopbackOrigin }
 
 if (require.main === module) require('./cli').main(process.argv.slice(2))

@@ -74,7 +74,7 @@ function wxCall (wx, name, opts) {
 }
 
 async function withServer (options, fn) {
-  const srv = createAuthServer(options)
+  const srv = createAuthServer(Object.assign({ dev: true }, options)) // wx.login mints at /__dev/code
   await srv.listen(0)
   try { await fn(srv) } finally { await srv.close() }
 }

@@ -9,7 +9,7 @@ const path = require('node:path')
 const { spawn } = require('node:child_process')
 
 const SERVER_DIR = path.join(__dirname, '..', '..', 'example-miniprogram', 'server')
-const { createAuthServer } = require(SERVER_DIR)
+const { createAuthServer, loopbackHost, loopbackOrigin } = require(SERVER_DIR)
 const { parseArgs } = require(path.join(SERVER_DIR, 'cli.js'))
 
 function call (base, method, urlPath, { body, raw, headers, token } = {}) {
@@ -89,7 +89,7 @@ test('login: a minted code gives a token set once; reused, unknown and expired c
 })
 
 test('dev code endpoint mints codes the login accepts', async () => {
-  await withServer({}, async (srv, base) => {
+  await withServer({ dev: true }, async (srv, base) => {
     const c = await call(base, 'POST', '/__dev/code', { body: { openid: 'dev-user' } })
     assert.equal(c.status, 200)
     assert.equal(c.data.expiresIn, 300)
@@ -241,7 +241,7 @@ test('lifetime flags: parseArgs and the CLI on a free port', async () => {
   assert.throws(() => parseArgs(['--access-ttl', 'x']))
   assert.throws(() => parseArgs(['--bogus']))
 
-  const child = spawn(process.execPath, [SERVER_DIR, '--port', '0', '--access-ttl', '1', '--refresh-ttl', '5'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [SERVER_DIR, '--dev', '--port', '0', '--access-ttl', '1', '--refresh-ttl', '5'], { stdio: ['ignore', 'pipe', 'pipe'] })
   try {
     let out = ''
     const url = await new Promise((resolve, reject) => {
@@ -268,7 +268,7 @@ test('lifetime flags: parseArgs and the CLI on a free port', async () => {
 })
 
 test('fault injection: failed logins, 5xx bursts, failing and hanging refresh', async () => {
-  await withServer({ faults: { failLogin: 1, burst5xx: 2 } }, async (srv, base) => {
+  await withServer({ dev: true, faults: { failLogin: 1, burst5xx: 2 } }, async (srv, base) => {
     const f = await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') } })
     assert.equal(f.status, 401)
     assert.equal(f.data.error, 'login_failed')
@@ -302,7 +302,7 @@ test('fault injection: failed logins, 5xx bursts, failing and hanging refresh', 
 })
 
 test('latency and ?delay= hold a request before its token is judged; admin revoke and stats reset', async () => {
-  await withServer({ accessTtl: 150, faults: { latency: 20 } }, async (srv, base) => {
+  await withServer({ dev: true, accessTtl: 150, faults: { latency: 20 } }, async (srv, base) => {
     const t = await login(srv, base)
     const t0 = Date.now()
     const r = await call(base, 'GET', '/api/items?delay=200', { token: t.accessToken })
@@ -375,4 +375,103 @@ test('never crashes: 300 random requests (methods, paths, bodies, headers), then
     assert.equal((await call(base, 'GET', '/health')).status, 200)
     assert.equal((await login(srv, base)).tokenType, 'Bearer')
   })
+})
+
+// ---- dev routes: off by default, loopback only (issue 12, point 5) ---------------------------
+
+const DEV_ENV = 'TOKENGATE_EXAMPLE_DEV'
+
+async function withEnv (value, fn) {
+  const old = process.env[DEV_ENV]
+  if (value === undefined) delete process.env[DEV_ENV]
+  else process.env[DEV_ENV] = value
+  try { return await fn() } finally {
+    if (old === undefined) delete process.env[DEV_ENV]
+    else process.env[DEV_ENV] = old
+  }
+}
+
+test('dev routes are off unless the option, --dev or TOKENGATE_EXAMPLE_DEV=1 turns them on', async () => {
+  const devStatus = async (options) => {
+    let got
+    await withServer(options, async (srv, base) => {
+      got = [(await call(base, 'POST', '/__dev/code', { body: {} })).status,
+        (await call(base, 'POST', '/__admin/faults', { body: { hangRefresh: 'all' } })).status,
+        (await call(base, 'GET', '/__stats')).status,
+        srv.faults().hangRefresh]
+    })
+    return got
+  }
+  await withEnv(undefined, async () => {
+    assert.deepEqual(await devStatus({}), [404, 404, 404, 0], 'off by default')
+    assert.deepEqual(await devStatus({ dev: true }), [200, 200, 200, 'all'])
+  })
+  await withEnv('1', async () => {
+    assert.deepEqual(await devStatus({}), [200, 200, 200, 'all'], 'on with TOKENGATE_EXAMPLE_DEV=1')
+    assert.deepEqual(await devStatus({ dev: false }), [404, 404, 404, 0], 'dev: false wins over the environment')
+  })
+  await withEnv('0', async () => {
+    assert.deepEqual(await devStatus({}), [404, 404, 404, 0])
+  })
+  assert.equal(parseArgs(['--dev']).dev, true)
+  assert.equal(parseArgs(['--no-dev']).dev, false)
+  assert.equal(parseArgs([]).dev, undefined)
+})
+
+test('dev routes refuse a cross-origin text/plain POST (CSRF): fault flags and codes stay as they were', async () => {
+  await withServer({ dev: true }, async (srv, base) => {
+    const codesBefore = srv.store.codes.size
+    for (const origin of ['http://evil.example', 'https://attacker.test:3000', 'null', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example:3000', 'file://']) {
+      const f = await call(base, 'POST', '/__admin/faults', {
+        raw: JSON.stringify({ hangRefresh: 'all', failLogin: 'all' }),
+        headers: { 'Content-Type': 'text/plain', Origin: origin }
+      })
+      assert.equal(f.status, 403, `faults from Origin ${origin}`)
+      assert.equal(f.data.error, 'forbidden')
+      const c = await call(base, 'POST', '/__dev/code', { raw: '{"openid":"victim"}', headers: { 'Content-Type': 'text/plain', Origin: origin } })
+      assert.equal(c.status, 403, `code from Origin ${origin}`)
+      assert.equal(c.data.code, undefined)
+      assert.equal((await call(base, 'POST', '/__admin/revoke', { body: {}, headers: { Origin: origin } })).status, 403)
+      assert.equal((await call(base, 'POST', '/__stats/reset', { body: {}, headers: { Origin: origin } })).status, 403)
+    }
+    const f = srv.faults()
+    assert.deepEqual([f.hangRefresh, f.failLogin], [0, 0], 'no fault flag changed')
+    assert.equal(srv.store.codes.size, codesBefore, 'no code minted')
+    assert.ok(srv.stats().devRefused >= 24)
+    // The guard is for the dev routes only: the auth and API routes serve the mini-program.
+    assert.equal((await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') }, headers: { Origin: 'http://evil.example' } })).status, 200)
+  })
+})
+
+test('dev routes refuse a Host that is not loopback (DNS rebinding), whatever the Origin', async () => {
+  await withServer({ dev: true }, async (srv, base) => {
+    const port = srv.port
+    for (const host of [`rebind.evil.example:${port}`, 'evil.example', `127.0.0.1.nip.io:${port}`, `localhost.evil.example:${port}`, `10.0.0.1:${port}`, `[::2]:${port}`]) {
+      // a rebound page is same-origin with itself: its Origin names the same evil host
+      const c = await call(base, 'POST', '/__dev/code', { body: { openid: 'victim' }, headers: { Host: host, Origin: `http://${host}` } })
+      assert.equal(c.status, 403, `Host ${host}`)
+      assert.equal(c.data.code, undefined)
+      const g = await call(base, 'GET', '/__stats', { headers: { Host: host } })
+      assert.equal(g.status, 403, `GET /__stats, Host ${host}`)
+      assert.equal((await call(base, 'POST', '/__admin/faults', { body: { hangRefresh: 'all' }, headers: { Host: host } })).status, 403)
+    }
+    assert.equal(srv.faults().hangRefresh, 0)
+    // loopback names, any port, with or without a loopback Origin: allowed
+    for (const [host, origin] of [[`127.0.0.1:${port}`, undefined], ['127.0.0.1', undefined], [`localhost:${port}`, `http://localhost:5173`],
+      [`LOCALHOST:${port}`, undefined], [`[::1]:${port}`, `http://[::1]:8080`], ['[::1]', `https://127.0.0.1:${port}`]]) {
+      const headers = { Host: host }
+      if (origin) headers.Origin = origin
+      const c = await call(base, 'POST', '/__dev/code', { body: { openid: 'dev' }, headers })
+      assert.equal(c.status, 200, `Host ${host} Origin ${origin}`)
+      assert.equal(typeof c.data.code, 'string')
+    }
+  })
+})
+
+test('loopback checks of Host and Origin values', () => {
+  for (const h of ['127.0.0.1', '127.0.0.1:3000', 'localhost', 'localhost:1', 'LocalHost:65535', '[::1]', '[::1]:3000']) assert.equal(loopbackHost(h), true, h)
+  for (const h of [undefined, '', 'evil.example', '127.0.0.1.evil.example', 'localhost.evil.example:3000', '127.0.0.2:3000',
+    '::1', '[::1]x', 'localhost:3000:1', 'localhost:abc', 'user@localhost', '[::2]:80', '0.0.0.0:3000']) assert.equal(loopbackHost(h), false, String(h))
+  for (const o of ['http://127.0.0.1:3000', 'http://localhost', 'https://localhost:8443', 'http://[::1]:8080']) assert.equal(loopbackOrigin(o), true, o)
+  for (const o of [undefined, '', 'null', 'http://evil.example', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example', 'file://', 'http://10.0.0.1']) assert.equal(loopbackOrigin(o), false, String(o))
 })

@@ -177,7 +177,7 @@ async function beforeRequestRig () {
   const { createAuthServer } = require(path.join(__dirname, '..', '..', 'example-miniprogram', 'server'))
   const { createWx } = require(path.join(__dirname, '..', '..', 'example-miniprogram', 'demo', 'wx.js'))
   const { createClient } = require(path.join(__dirname, '..', '..', 'dist'))
-  const srv = createAuthServer({ port: 0 })
+  const srv = createAuthServer({ port: 0, dev: true })
   await srv.listen(0)
   const wx = createWx({ codeURL: srv.url + '/__dev/code' })
   const sent = []
