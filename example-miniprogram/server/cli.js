@@ -1,7 +1,7 @@
 'use strict'
 // Command line of the example auth server:  node example-miniprogram/server [flags]
 
-const { createAuthServer, HOST, DEFAULTS, DEV_ENV } = require('./index')
+const { createAuthServer, HOST, DEFAULTS, DEV_ENV, LOGIN_ERROR_KINDS } = require('./index')
 
 const HELP = `tokengate example auth server (loopback only: ${HOST})
 
@@ -27,7 +27,11 @@ fault injection (also at run time: POST /__admin/faults with the same names in c
   --burst-5xx LEN[@N]   the next LEN /api/* requests get 503; with @N, again every N requests
   --hang-refresh N|all  never answer the next N refresh calls (the token is not consumed)
   --fail-refresh N|all  answer the next N refresh calls with 503
-  --fail-login N|all    the next N logins fail as if code2Session failed (401)
+  --fail-login N|all    the next N logins fail as if code2Session failed (401: a refused login)
+  --login-error N|all   the next N logins fail in a passing way, as --login-error-kind says
+  --login-error-kind K  ${LOGIN_ERROR_KINDS.join('|')} (default 503): the status answered, the
+                        connection reset, a 200 without a token, or no answer at all
+  --login-down MS       the login endpoint is down for MS from the start (--login-error-kind)
 `
 
 function parseArgs (argv) {
@@ -74,6 +78,14 @@ function parseArgs (argv) {
       case '--hang-refresh': o.faults.hangRefresh = cnt(need(i, a), a); i++; break
       case '--fail-refresh': o.faults.failRefresh = cnt(need(i, a), a); i++; break
       case '--fail-login': o.faults.failLogin = cnt(need(i, a), a); i++; break
+      case '--login-error': o.faults.loginError = cnt(need(i, a), a); i++; break
+      case '--login-error-kind': {
+        const v = need(i, a); i++
+        if (!LOGIN_ERROR_KINDS.includes(v)) throw new Error(`${a} wants one of ${LOGIN_ERROR_KINDS.join(', ')}`)
+        o.faults.loginErrorKind = v
+        break
+      }
+      case '--login-down': o.faults.loginDownMs = num(need(i, a), a); i++; break
       case '--burst-5xx': {
         const v = need(i, a); i++
         const m = /^(\d+)(?:@(\d+))?$/.exec(v)

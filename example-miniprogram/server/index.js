@@ -86,6 +86,9 @@ function normalizeFaults (f, base) {
     hangRefresh: 0,
     failRefresh: 0,
     failLogin: 0,
+    loginError: 0,
+    loginErrorKind: '503',
+    loginDownUntil: 0,
     burst5xx: 0,
     burstLen: 0,
     burstEvery: 0,
@@ -102,7 +105,13 @@ function normalizeFaults (f, base) {
   }
   if (f.errorRate != null) out.errorRate = Math.max(0, Math.min(1, Number(f.errorRate) || 0))
   if (f.dropRate != null) out.dropRate = Math.max(0, Math.min(1, Number(f.dropRate) || 0))
-  for (const k of ['hangRefresh', 'failRefresh', 'failLogin', 'burst5xx']) if (f[k] != null) out[k] = count(f[k])
+  for (const k of ['hangRefresh', 'failRefresh', 'failLogin', 'loginError', 'burst5xx']) if (f[k] != null) out[k] = count(f[k])
+  if (f.loginErrorKind != null && LOGIN_ERROR_KINDS.includes(String(f.loginErrorKind))) out.loginErrorKind = String(f.loginErrorKind)
+  if (f.loginDownMs != null) {
+    // An outage of the login endpoint from now on, for loginDownMs (0 ends it).
+    const ms = Math.max(0, Math.min(10 * 60000, Number(f.loginDownMs) || 0))
+    out.loginDownUntil = ms > 0 ? Date.now() + ms : 0
+  }
   if (f.burstLen != null) out.burstLen = count(f.burstLen)
   if (f.burstEvery != null) out.burstEvery = count(f.burstEvery)
   return out
@@ -110,9 +119,17 @@ function normalizeFaults (f, base) {
 
 function faultsJSON (f) {
   const o = {}
-  for (const [k, v] of Object.entries(f)) o[k] = v === Infinity ? 'all' : v
+  for (const [k, v] of Object.entries(f)) {
+    if (k === 'loginDownUntil') o.loginDownMs = Math.max(0, v - Date.now())
+    else o[k] = v === Infinity ? 'all' : v
+  }
   return o
 }
+
+// How a login call fails on purpose without refusing the user (rule 6's passing failures):
+// a 5xx, 408 or 429, the connection reset before any answer, a 2xx body without a token, or
+// no answer at all (the client's timeout).
+const LOGIN_ERROR_KINDS = ['503', '500', '502', '504', '408', '429', 'reset', 'empty', 'hang']
 
 function isDevEnv (env) {
   const v = env && env[DEV_ENV]
@@ -160,7 +177,7 @@ function freshStats () {
     maxInFlight: 0,
     byRoute: {},
     byStatus: {},
-    logins: { ok: 0, failed: 0, injectedFailures: 0 },
+    logins: { ok: 0, failed: 0, injectedFailures: 0, injectedPassing: 0 },
     passwordLogins: { ok: 0, failed: 0 },
     refreshes: { ok: 0, rejected: 0, reused: 0, hung: 0, injectedFailures: 0 },
     loginInFlight: 0,
@@ -372,6 +389,12 @@ function createAuthServer (options) {
     const owner = store.peekCode(code)
     if (owner) trackKeyed(res, loginPerUser, owner, 'maxLoginInFlightPerUser')
     await sleep(latency())
+    const down = faults.loginDownUntil > Date.now()
+    if (down || take('loginError')) {
+      stats.logins.failed++
+      stats.logins.injectedPassing++
+      return loginError(req, res, faults.loginErrorKind)
+    }
     if (take('failLogin')) {
       stats.logins.failed++
       stats.logins.injectedFailures++
@@ -382,6 +405,22 @@ function createAuthServer (options) {
     const issued = store.newFamily(r.openid, 'code')
     stats.logins.ok++
     ok(res, issued.tokens)
+  }
+
+  // A passing failure of the login endpoint (see LOGIN_ERROR_KINDS); the code is not used.
+  function loginError (req, res, kind) {
+    if (kind === 'reset') { req.socket.destroy(); return }
+    if (kind === 'hang') {
+      hanging.add(res)
+      res.once('close', () => hanging.delete(res))
+      return
+    }
+    if (kind === 'empty') return ok(res, { tokenType: 'Bearer' })
+    const status = Number(kind)
+    const error = status === 408 ? 'request_timeout' : status === 429 ? 'too_many_requests' : 'unavailable'
+    const extra = status === 429 || status === 503 ? { 'Retry-After': '1' } : null
+    if (opts.envelope) return fail(res, status, error, 'login temporarily unavailable (injected)')
+    sendRaw(res, status, { error, message: 'login temporarily unavailable (injected)' }, extra)
   }
 
   async function authPassword (req, res) {
@@ -632,6 +671,6 @@ function createAuthServer (options) {
   return api
 }
 
-module.exports = { createAuthServer, HOST, BIZ, DEFAULTS, DEV_ENV, devRefusal, loopbackHost, loopbackOrigin }
+module.exports = { createAuthServer, HOST, BIZ, DEFAULTS, DEV_ENV, LOGIN_ERROR_KINDS, devRefusal, loopbackHost, loopbackOrigin }
 
 if (require.main === module) require('./cli').main(process.argv.slice(2))

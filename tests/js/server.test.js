@@ -9,7 +9,7 @@ const path = require('node:path')
 const { spawn } = require('node:child_process')
 
 const SERVER_DIR = path.join(__dirname, '..', '..', 'example-miniprogram', 'server')
-const { createAuthServer, loopbackHost, loopbackOrigin } = require(SERVER_DIR)
+const { createAuthServer, loopbackHost, loopbackOrigin, LOGIN_ERROR_KINDS } = require(SERVER_DIR)
 const { parseArgs } = require(path.join(SERVER_DIR, 'cli.js'))
 
 function call (base, method, urlPath, { body, raw, headers, token } = {}) {
@@ -423,7 +423,7 @@ test('dev routes refuse a cross-origin text/plain POST (CSRF): fault flags and c
     const codesBefore = srv.store.codes.size
     for (const origin of ['http://evil.example', 'https://attacker.test:3000', 'null', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example:3000', 'file://']) {
       const f = await call(base, 'POST', '/__admin/faults', {
-        raw: JSON.stringify({ hangRefresh: 'all', failLogin: 'all' }),
+        raw: JSON.stringify({ hangRefresh: 'all', failLogin: 'all', loginDownMs: 60000 }),
         headers: { 'Content-Type': 'text/plain', Origin: origin }
       })
       assert.equal(f.status, 403, `faults from Origin ${origin}`)
@@ -435,7 +435,7 @@ test('dev routes refuse a cross-origin text/plain POST (CSRF): fault flags and c
       assert.equal((await call(base, 'POST', '/__stats/reset', { body: {}, headers: { Origin: origin } })).status, 403)
     }
     const f = srv.faults()
-    assert.deepEqual([f.hangRefresh, f.failLogin], [0, 0], 'no fault flag changed')
+    assert.deepEqual([f.hangRefresh, f.failLogin, f.loginDownMs], [0, 0, 0], 'no fault flag changed')
     assert.equal(srv.store.codes.size, codesBefore, 'no code minted')
     assert.ok(srv.stats().devRefused >= 24)
     // The guard is for the dev routes only: the auth and API routes serve the mini-program.
@@ -474,4 +474,66 @@ test('loopback checks of Host and Origin values', () => {
     '::1', '[::1]x', 'localhost:3000:1', 'localhost:abc', 'user@localhost', '[::2]:80', '0.0.0.0:3000']) assert.equal(loopbackHost(h), false, String(h))
   for (const o of ['http://127.0.0.1:3000', 'http://localhost', 'https://localhost:8443', 'http://[::1]:8080']) assert.equal(loopbackOrigin(o), true, o)
   for (const o of [undefined, '', 'null', 'http://evil.example', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example', 'file://', 'http://10.0.0.1']) assert.equal(loopbackOrigin(o), false, String(o))
+})
+
+// ---- passing login failures (rule 6): 5xx, 408, 429, reset, 2xx without a token, no answer --
+
+test('login faults that are no refusal: loginError by kind; the code is not used up', async () => {
+  assert.deepEqual(LOGIN_ERROR_KINDS.slice().sort(), ['408', '429', '500', '502', '503', '504', 'empty', 'hang', 'reset'])
+  await withServer({}, async (srv, base) => {
+    const code = srv.mintCode('u1')
+    for (const [kind, status, error] of [['503', 503, 'unavailable'], ['500', 500, 'unavailable'], ['408', 408, 'request_timeout'], ['429', 429, 'too_many_requests']]) {
+      srv.setFaults({ loginError: 1, loginErrorKind: kind })
+      const r = await call(base, 'POST', '/auth/login', { body: { code } })
+      assert.deepEqual([r.status, r.data.error, r.data.accessToken], [status, error, undefined], kind)
+      if (status === 429 || status === 503) assert.equal(r.headers['retry-after'], '1')
+    }
+    srv.setFaults({ loginError: 1, loginErrorKind: 'empty' })
+    const empty = await call(base, 'POST', '/auth/login', { body: { code } })
+    assert.equal(empty.status, 200)
+    assert.equal(empty.data.accessToken, undefined, 'a 2xx without a token')
+    srv.setFaults({ loginError: 1, loginErrorKind: 'reset' })
+    await assert.rejects(call(base, 'POST', '/auth/login', { body: { code } }), (e) => /ECONNRESET|socket hang up/.test(e.code + ' ' + e.message))
+    srv.setFaults({ loginError: 1, loginErrorKind: 'hang' })
+    const hung = await Promise.race([call(base, 'POST', '/auth/login', { body: { code } }).then(() => 'answered', () => 'error'), sleep(300).then(() => 'hung')])
+    assert.equal(hung, 'hung')
+    // an unknown kind is ignored; the counter ran out: the same code now logs in
+    srv.setFaults({ loginErrorKind: 'teapot' })
+    assert.equal(srv.faults().loginErrorKind, 'hang')
+    const r = await call(base, 'POST', '/auth/login', { body: { code } })
+    assert.equal(r.status, 200)
+    assert.equal(typeof r.data.accessToken, 'string')
+    const st = srv.stats()
+    assert.equal(st.logins.injectedPassing, 7)
+    assert.equal(st.logins.ok, 1)
+  })
+})
+
+test('loginDownMs: the login endpoint is down for a while, then answers again', async () => {
+  await withServer({ envelope: true }, async (srv, base) => {
+    srv.setFaults({ loginDownMs: 400, loginErrorKind: '503' })
+    assert.ok(srv.faults().loginDownMs > 300 && srv.faults().loginDownMs <= 400)
+    for (let i = 0; i < 3; i++) {
+      const r = await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') } })
+      assert.deepEqual([r.status, r.data.code], [503, 50300])
+    }
+    await sleep(450)
+    assert.equal(srv.faults().loginDownMs, 0)
+    const ok = await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') } })
+    assert.deepEqual([ok.status, ok.data.code, typeof ok.data.data.accessToken], [200, 0, 'string'])
+    // envelope mode: a 2xx without a token is { code: 0, data } with no token in data
+    srv.setFaults({ loginError: 1, loginErrorKind: 'empty' })
+    const empty = await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') } })
+    assert.deepEqual([empty.status, empty.data.code, empty.data.data.accessToken], [200, 0, undefined])
+    // loginDownMs: 0 ends an outage at once; reset clears it
+    srv.setFaults({ loginDownMs: 60000 })
+    srv.setFaults({ loginDownMs: 0 })
+    assert.equal((await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') } })).status, 200)
+    srv.setFaults({ loginDownMs: 60000 })
+    srv.setFaults({ reset: true })
+    assert.equal((await call(base, 'POST', '/auth/login', { body: { code: srv.mintCode('u') } })).status, 200)
+  })
+  const o = parseArgs(['--login-error', 'all', '--login-error-kind', 'reset', '--login-down', '2000'])
+  assert.deepEqual(o.faults, { loginError: 'all', loginErrorKind: 'reset', loginDownMs: 2000 })
+  assert.throws(() => parseArgs(['--login-error-kind', '418']), /--login-error-kind/)
 })
