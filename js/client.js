@@ -92,15 +92,26 @@ function makeHost(adapter, events, progress) {
     removeStorage: function (key) { adapter.removeStorage(key) },
     supports: function (kind) { return !!(kind === 'upload' ? adapter.uploadFile : adapter.downloadFile) },
     emit: events.emit,
+    // One timer, coalesced: a timer that fires no later than asked is kept (the driver then
+    // keeps waiting on its promise; an early fire only makes the core look again), and an
+    // idle one is left to fire, unref'd in Node so it never holds a process open.
     arm: function (delay) {
+      if (timer && !(delay >= 0)) {
+        if (typeof timer.id === 'object' && timer.id.unref) timer.id.unref()
+        return undefined
+      }
+      if (!(delay >= 0)) return undefined
+      var at = Date.now() + delay
+      if (timer && timer.at <= at) {
+        if (typeof timer.id === 'object' && timer.id.ref) timer.id.ref()
+        return undefined
+      }
       if (timer) {
         clearTimeout(timer.id)
         timer.resolve(false)
-        timer = null
       }
-      if (!(delay >= 0)) return undefined
       return new Promise(function (resolve) {
-        var t = { resolve: resolve, id: 0 }
+        var t = { resolve: resolve, at: at, id: 0 }
         t.id = setTimeout(function () {
           if (timer === t) timer = null
           resolve(true)

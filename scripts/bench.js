@@ -139,7 +139,7 @@ async function memory(tg, total, first, batch) {
   const { client } = await newClient(tg, false)
   const snap = () => {
     gc()
-    return { wasm: glue.memory_bytes(), heap: process.memoryUsage().heapUsed }
+    return { wasm: glue.memoryBytes(), heap: process.memoryUsage().heapUsed }
   }
   const before = snap()
   await concurrent(client, first, batch)

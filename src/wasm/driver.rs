@@ -135,6 +135,11 @@ pub struct Driver {
     /// Requests taken back from the core because a hook moved them to another origin:
     /// they reject with this CONFIG message instead of ABORTED (rule 9).
     refused: Vec<(u32, String)>,
+    /// The auth header's name, and its value for the token of one generation, and the last
+    /// URL sent: made into JS strings once, not per request.
+    auth_name: JsValue,
+    auth_value: Option<(u32, JsValue)>,
+    last_url: Option<(String, JsValue)>,
 }
 
 fn now() -> Millis {
@@ -151,7 +156,6 @@ impl Driver {
         Driver {
             core,
             host,
-            s,
             waiters: BTreeMap::new(),
             calls: FuturesUnordered::new(),
             tasks: Vec::new(),
@@ -164,6 +168,10 @@ impl Driver {
             login_calls: Vec::new(),
             login_body: None,
             refused: Vec::new(),
+            auth_name: JsValue::from_str(&s.auth_header),
+            auth_value: None,
+            last_url: None,
+            s,
         }
     }
 
@@ -307,7 +315,7 @@ impl Driver {
                     Ok(v) => {
                         let o = if v.is_object() { v.unchecked_into::<Object>() } else { opts };
                         self.hooked(id, send, o);
-                        self.after();
+                        self.after(now());
                     }
                 }
             }
@@ -361,6 +369,10 @@ impl Driver {
     #[inline(never)]
     fn feed(&mut self, input: Input) {
         let t = now();
+        self.feed_at(t, input);
+    }
+
+    fn feed_at(&mut self, t: Millis, input: Input) {
         self.core.handle(t, input);
         loop {
             while let Some(c) = self.core.poll_command() {
@@ -371,22 +383,26 @@ impl Driver {
                 None => break,
             }
         }
-        self.after();
+        self.after(t);
     }
 
-    fn after(&mut self) {
-        self.session.set(self.core.session(now()));
+    fn after(&mut self, t: Millis) {
+        self.session.set(self.core.session(t));
         let at = self.core.poll_timeout();
         if at != self.armed {
             self.armed = at;
             let delay = match at {
-                Some(at) => at.saturating_sub(now()) as f64,
+                Some(at) => at.saturating_sub(t) as f64,
                 None => -1.0,
             };
-            self.timer = match self.host.arm(delay) {
-                Ok(p) if p.is_object() => Some(JsFuture::from(p.unchecked_into::<Promise>())),
-                _ => None,
-            };
+            // The host keeps a timer that fires no later (and lets an idle one lie, unref'd):
+            // then it answers `undefined` and the future in hand stays; a timer that fires
+            // early only makes the core look at its deadlines once more.
+            if let Ok(p) = self.host.arm(delay) {
+                if p.is_object() {
+                    self.timer = Some(JsFuture::from(p.unchecked_into::<Promise>()));
+                }
+            }
         }
     }
 
@@ -443,29 +459,46 @@ impl Driver {
 
     /// The headers of a call: the client's, then `own` (a request's own header object),
     /// then `extra` (a login/refresh call's), then the auth header.
-    fn headers(&self, own: &JsValue, extra: &[(String, String)], auth: Option<&str>) -> Object {
+    fn headers(&mut self, own: &JsValue, extra: &[(String, String)], auth: Option<(&str, u32)>) -> Object {
         let h = Object::new();
         for (k, v) in &self.s.header {
-            host::set(&h, k, &JsValue::from_str(v));
+            host::set_dyn(&h, k, &JsValue::from_str(v));
         }
         if own.is_object() {
             let _ = Object::assign(&h, own.unchecked_ref());
         }
         for (k, v) in extra {
-            host::set(&h, k, &JsValue::from_str(v));
+            host::set_dyn(&h, k, &JsValue::from_str(v));
         }
-        if let Some(token) = auth {
-            let value = if self.s.auth_scheme.is_empty() { token.to_string() } else { format!("{} {}", self.s.auth_scheme, token) };
-            host::set(&h, &self.s.auth_header, &JsValue::from_str(&value));
+        if let Some((token, generation)) = auth {
+            let value = match &self.auth_value {
+                Some((g, v)) if *g == generation => v.clone(),
+                _ => {
+                    let text = if self.s.auth_scheme.is_empty() { token.to_string() } else { format!("{} {}", self.s.auth_scheme, token) };
+                    let v = JsValue::from_str(&text);
+                    self.auth_value = Some((generation, v.clone()));
+                    v
+                }
+            };
+            let _ = Reflect::set(&h, &self.auth_name, &value);
         }
         h
     }
 
     fn send(&mut self, id: u32, url: String, token: Option<String>) {
         let generation = token.as_ref().map(|_| self.core.generation());
-        let header = {
-            let Some(w) = self.waiters.get(&id) else { return };
-            self.headers(&host::get(&w.opts, "header"), &[], token.as_deref())
+        let own = match self.waiters.get(&id) {
+            Some(w) => host::get(&w.opts, "header"),
+            None => return,
+        };
+        let header = self.headers(&own, &[], token.as_deref().zip(generation));
+        let url_value = match &self.last_url {
+            Some((u, v)) if *u == url => v.clone(),
+            _ => {
+                let v = JsValue::from_str(&url);
+                self.last_url = Some((url.clone(), v.clone()));
+                v
+            }
         };
         let Some(w) = self.waiters.get_mut(&id) else { return };
         w.send = w.send.wrapping_add(1);
@@ -474,9 +507,9 @@ impl Driver {
         // The platform's options: the caller's, less what only the client reads.
         let o = Object::assign(&Object::new(), w.opts.unchecked_ref());
         for key in ["auth", "fullResponse", "timeout", "header", "url"] {
-            let _ = Reflect::delete_property(&o, &JsValue::from_str(key));
+            host::delete(&o, key);
         }
-        host::set(&o, "url", &JsValue::from_str(&url));
+        host::set(&o, "url", &url_value);
         host::set(&o, "header", &header);
         let Some(hook) = self.s.before_request.as_ref().and_then(|h| h.dyn_ref::<Function>()).cloned() else {
             self.start_request(id, send, o);
@@ -555,11 +588,11 @@ impl Driver {
         }
         host::set(&o, "header", &self.headers(&JsValue::UNDEFINED, &extra, None));
         let body = Object::new();
-        host::set(&body, &how.field, &JsValue::from_str(&value));
+        host::set_dyn(&body, &how.field, &JsValue::from_str(&value));
         match how.data.clone() {
             Some(f) if f.is_function() => {
                 let arg = Object::new();
-                host::set(&arg, &how.field, &JsValue::from_str(&value));
+                host::set_dyn(&arg, &how.field, &JsValue::from_str(&value));
                 match f.unchecked_ref::<Function>().call1(&JsValue::UNDEFINED, &arg) {
                     Ok(r) if is_thenable(&r) => {
                         // Extra fields computed asynchronously (a signature): post when ready.
@@ -571,7 +604,7 @@ impl Driver {
                                     if extra.is_object() {
                                         let _ = Object::assign(&body, extra.unchecked_ref());
                                     }
-                                    host::set(&body, &field, &JsValue::from_str(&value));
+                                    host::set_dyn(&body, &field, &JsValue::from_str(&value));
                                     host::set(&o, "data", &body);
                                     match host.request("request", &o, 0) {
                                         Ok(p) => JsFuture::from(p).await,
@@ -603,7 +636,7 @@ impl Driver {
             _ => {}
         }
         // The code / refresh token wins over a same-named field of `data`.
-        host::set(&body, &how.field, &JsValue::from_str(&value));
+        host::set_dyn(&body, &how.field, &JsValue::from_str(&value));
         host::set(&o, "data", &body);
         if self.busy >= self.s.max_concurrent {
             // A refresh must never wait behind the requests that wait for it.
@@ -742,7 +775,7 @@ fn remove_path(obj: &JsValue, path: &str) {
             let _ = Reflect::delete_property(cur.unchecked_ref::<Object>(), &k);
             return;
         }
-        let next = host::get(&cur, key);
+        let next = host::get_dyn(&cur, key);
         if !next.is_object() {
             return;
         }
@@ -762,6 +795,6 @@ fn is_thenable(v: &JsValue) -> bool {
     (v.is_object() || v.is_function()) && host::get(v, "then").is_function()
 }
 
-fn get_fn(obj: &JsValue, key: &str) -> Result<Function, ()> {
+fn get_fn(obj: &JsValue, key: &'static str) -> Result<Function, ()> {
     host::get(obj, key).dyn_into::<Function>().map_err(|_| ())
 }

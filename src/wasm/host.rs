@@ -72,17 +72,65 @@ pub fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `obj[key]`; `undefined` for anything that is not an object or a getter that throws.
-pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() && !obj.is_function() {
+thread_local! {
+    /// JS strings of the fixed property names (`url`, `data`, ...), made once: a request
+    /// reads and writes a dozen of them, and each `JsValue::from_str` decodes UTF-8 into a
+    /// new JS string (measured: 8% of a request's time, and garbage).
+    static KEYS: std::cell::RefCell<Vec<((usize, usize), JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with the JS string of the fixed name `k` (a literal: its address identifies it).
+fn with_key<R>(k: &'static str, f: impl FnOnce(&JsValue) -> R) -> R {
+    let id = (k.as_ptr() as usize, k.len());
+    KEYS.with(|cache| {
+        if let Some((_, v)) = cache.borrow().iter().find(|(i, _)| *i == id) {
+            return f(v);
+        }
+        let v = JsValue::from_str(k);
+        let r = f(&v);
+        cache.borrow_mut().push((id, v));
+        r
+    })
+}
+
+fn readable(obj: &JsValue) -> bool {
+    obj.is_object() || obj.is_function()
+}
+
+/// `obj[key]` for a fixed name; `undefined` for anything that is not an object, or a
+/// getter that throws.
+pub fn get(obj: &JsValue, key: &'static str) -> JsValue {
+    if !readable(obj) {
+        return JsValue::UNDEFINED;
+    }
+    with_key(key, |k| Reflect::get(obj, k).unwrap_or(JsValue::UNDEFINED))
+}
+
+/// `obj[key]` for a name known only at run time (a header, a path segment).
+pub fn get_dyn(obj: &JsValue, key: &str) -> JsValue {
+    if !readable(obj) {
         return JsValue::UNDEFINED;
     }
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `obj[key] = value` on an object this crate made (cannot throw in practice).
-pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+/// `obj[key] = value` for a fixed name, on an object this crate made.
+pub fn set(obj: &JsValue, key: &'static str, value: &JsValue) {
+    with_key(key, |k| {
+        let _ = Reflect::set(obj, k, value);
+    });
+}
+
+/// `obj[key] = value` for a name known only at run time.
+pub fn set_dyn(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// `delete obj[key]` for a fixed name.
+pub fn delete(obj: &Object, key: &'static str) {
+    with_key(key, |k| {
+        let _ = Reflect::delete_property(obj, k);
+    });
 }
 
 /// A message out of a thrown or rejected value that may be anything: the platform's
@@ -105,7 +153,7 @@ pub struct JsBody(pub JsValue);
 
 impl Body for JsBody {
     fn member(&self, key: &str) -> Option<Self> {
-        let v = get(&self.0, key);
+        let v = get_dyn(&self.0, key);
         (!v.is_undefined()).then_some(JsBody(v))
     }
     fn text(&self) -> Option<String> {
