@@ -2,7 +2,9 @@
 // A `wx` for running the example mini-program in Node:
 //   * request really goes over HTTP (node:http), with wx.request's shape: `success` for every
 //     HTTP status, `fail` only for transport errors / timeout / abort, a RequestTask with
-//     abort(), at most 10 requests on the wire at once (the rest queue, as in WeChat);
+//     abort(); as in WeChat, request, uploadFile and downloadFile share a limit of 10 tasks
+//     in flight, and a call made while 10 are in flight fails at once
+//     (`request:fail exceed max task count`) instead of waiting;
 //   * login gives a fresh single-use code, minted by the server's dev endpoint (a stand-in
 //     for the WeChat servers: the auth server exchanges it as it would with code2Session);
 //   * storage persists to a JSON file, so a session survives a relaunch of the runner;
@@ -71,7 +73,8 @@ class FileStorage {
  * @param {(ev) => void} [o.onWire] told about every request on the wire, when it ends
  * @param {object} [o.nav]         { navigateTo, navigateBack, redirectTo, reLaunch }
  * @param {(line: string) => void} [o.note] for toasts and the like
- * @param {number} [o.maxConcurrent] requests on the wire at once (default 10, as in WeChat)
+ * @param {number} [o.maxConcurrent] tasks in flight at once (default 10, as in WeChat); a
+ *   request/uploadFile/downloadFile past it fails with '<api>:fail exceed max task count'
  */
 function createWx (o) {
   const storage = new FileStorage(o.storageFile)
@@ -80,18 +83,20 @@ function createWx (o) {
   const nav = o.nav || {}
   const note = o.note || (() => {})
   const maxConcurrent = Number(o.maxConcurrent) > 0 ? Math.floor(Number(o.maxConcurrent)) : MAX_CONCURRENT
+  // Tasks in flight: a task counts from its call until its callbacks have been called, so a
+  // caller that starts a new task from a success/fail/complete callback finds the slot free,
+  // and one that starts it right after abort() (before the fail callback) does not.
   let active = 0
-  const queue = []
+  let exceeded = 0
   let seq = 0
   const faults = { loginFail: false }
 
-  function pump () {
-    while (active < maxConcurrent && queue.length) {
-      const job = queue.shift()
-      if (job.aborted) continue
-      active++
-      job.start(() => { active--; pump() })
-    }
+  /** WeChat's limit: true (and `fail` called) when `maxConcurrent` tasks are in flight. */
+  function overLimit (api, opts) {
+    if (active < maxConcurrent) return false
+    exceeded++
+    settle(opts, false, { errMsg: `${api}:fail exceed max task count` })
+    return true
   }
 
   function encodeBody (method, data, header) {
@@ -122,27 +127,33 @@ function createWx (o) {
     if ((method === 'GET' || method === 'HEAD') && opts.data != null && typeof opts.data === 'object') {
       for (const [k, v] of Object.entries(opts.data)) if (v !== undefined) url.searchParams.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v))
     }
+    if (overLimit('request', opts)) return { abort () {}, onHeadersReceived () {}, offHeadersReceived () {}, onChunkReceived () {}, offChunkReceived () {} }
     const body = encodeBody(method, opts.data, header)
     const timeout = Number(opts.timeout) > 0 ? Number(opts.timeout) : 60000
     const wire = { id, method, url: url.href, path: url.pathname + url.search, reqHeader: header, reqBody: opts.data, queuedAt: Date.now() }
     let req = null
     let timer = null
     let finished = false
-    const job = { aborted: false }
+    let aborted = false
+    active++
 
-    const finish = (ok, res, release) => {
+    const finish = (ok, res) => {
       if (finished) return
       finished = true
       clearTimeout(timer)
       wire.endedAt = Date.now()
       if (ok) { wire.statusCode = res.statusCode; wire.resBody = res.data } else wire.errMsg = res.errMsg
-      if (release) release()
       try { onWire(wire) } catch (_) {}
-      settle(opts, ok, res)
+      // The slot is given back as the callbacks run, not before.
+      later(() => {
+        active--
+        call(opts, ok ? 'success' : 'fail', res)
+        call(opts, 'complete', res)
+      })
     }
 
-    job.start = (release) => {
-      job.release = release
+    const start = () => {
+      if (finished) return // aborted before it started
       wire.startedAt = Date.now()
       const h = Object.assign({}, header)
       if (body) h['content-length'] = body.length
@@ -150,7 +161,7 @@ function createWx (o) {
       req = lib.request(url, { method, headers: h, agent: url.protocol === 'http:' ? agent : undefined }, (res) => {
         const chunks = []
         res.on('data', (c) => chunks.push(c))
-        res.on('error', (e) => finish(false, { errMsg: `request:fail ${e.code || e.message}` }, release))
+        res.on('error', (e) => finish(false, { errMsg: `request:fail ${e.code || e.message}` }))
         res.on('end', () => {
           const buf = Buffer.concat(chunks)
           let data
@@ -159,25 +170,23 @@ function createWx (o) {
             data = buf.toString('utf8')
             if ((opts.dataType || 'json') === 'json') { try { data = JSON.parse(data) } catch (_) {} }
           }
-          finish(true, { data, statusCode: res.statusCode, header: Object.assign({}, res.headers), cookies: [], errMsg: 'request:ok' }, release)
+          finish(true, { data, statusCode: res.statusCode, header: Object.assign({}, res.headers), cookies: [], errMsg: 'request:ok' })
         })
       })
-      req.on('error', (e) => finish(false, { errMsg: `request:fail ${job.aborted ? 'abort' : (e.code || e.message)}` }, release))
+      req.on('error', (e) => finish(false, { errMsg: `request:fail ${aborted ? 'abort' : (e.code || e.message)}` }))
       timer = setTimeout(() => {
-        finish(false, { errMsg: 'request:fail timeout' }, release)
+        finish(false, { errMsg: 'request:fail timeout' })
         req.destroy()
       }, timeout)
       req.end(body || undefined)
     }
 
-    queue.push(job)
-    later(pump)
+    later(start)
     return {
       abort () {
         if (finished) return
-        job.aborted = true
-        // A queued one never took a slot; one on the wire gives its slot back.
-        finish(false, { errMsg: 'request:fail abort' }, job.release)
+        aborted = true
+        finish(false, { errMsg: 'request:fail abort' })
         if (req) req.destroy()
       },
       onHeadersReceived () {},
@@ -220,8 +229,15 @@ function createWx (o) {
     getAccountInfoSync: () => ({ miniProgram: { appId: 'touristappid', envVersion: 'develop', version: '' } }),
     getExtConfigSync: () => Object.assign({}, o.extConfig),
     getSystemInfoSync: () => ({ platform: 'devtools', SDKVersion: '3.3.4', system: 'node', language: 'en' }),
-    uploadFile (opts) { settle(opts, false, { errMsg: 'uploadFile:fail not available in the headless runner' }); return { abort () {} } },
-    downloadFile (opts) { settle(opts, false, { errMsg: 'downloadFile:fail not available in the headless runner' }); return { abort () {} } },
+    // Not carried out here, but held to the same limit: past it they fail as WeChat's do.
+    uploadFile (opts) {
+      if (!overLimit('uploadFile', opts)) settle(opts, false, { errMsg: 'uploadFile:fail not available in the headless runner' })
+      return { abort () {}, onProgressUpdate () {}, offProgressUpdate () {} }
+    },
+    downloadFile (opts) {
+      if (!overLimit('downloadFile', opts)) settle(opts, false, { errMsg: 'downloadFile:fail not available in the headless runner' })
+      return { abort () {}, onProgressUpdate () {}, offProgressUpdate () {} }
+    },
     navigateTo (opts) { return navCall('navigateTo', opts) },
     redirectTo (opts) { return navCall('redirectTo', opts) },
     reLaunch (opts) { return navCall('reLaunch', opts) },
@@ -234,6 +250,8 @@ function createWx (o) {
     showModal (opts) { note(`modal: ${opts && opts.title}`); settle(opts, true, { confirm: true, cancel: false, errMsg: 'showModal:ok' }) },
     // runner controls, not part of wx
     __faults: faults,
+    __tasks: () => active, // request/uploadFile/downloadFile tasks in flight
+    __exceeded: () => exceeded, // calls failed with 'exceed max task count'
     __close () { agent.destroy() },
     __storage: storage
   }

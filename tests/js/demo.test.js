@@ -124,8 +124,52 @@ test('runner wx: timeout, abort, and at most 10 requests on the wire at once', a
       assert.equal(await aborted, 'request:fail abort')
       await new Promise((resolve) => setTimeout(resolve, 200))
       srv.resetStats()
-      await Promise.all(Array.from({ length: 15 }, () => wxCall(wx, 'request', { url: `${srv.url}/api/items` })))
+      await Promise.all(Array.from({ length: 10 }, () => wxCall(wx, 'request', { url: `${srv.url}/api/items` })))
       assert.equal(srv.stats().maxInFlight, 10)
+    } finally { wx.__close() }
+  })
+})
+
+test("runner wx: past 10 tasks in flight a call fails as WeChat's does ('exceed max task count'), it does not wait", async () => {
+  await withServer({ faults: { apiLatency: 150 } }, async (srv) => {
+    const wx = createWx({ codeURL: `${srv.url}/__dev/code` })
+    try {
+      const url = `${srv.url}/api/items`
+      const first = Array.from({ length: 10 }, () => wxCall(wx, 'request', { url }))
+      assert.equal(wx.__tasks(), 10)
+      // the 11th request, an upload and a download: refused at once, the ten go on
+      const t0 = Date.now()
+      const over = await Promise.all([wxCall(wx, 'request', { url }), wxCall(wx, 'uploadFile', { url, filePath: '/tmp/x', name: 'f' }), wxCall(wx, 'downloadFile', { url })])
+      assert.ok(Date.now() - t0 < 100, 'failed at once, not after waiting for a slot')
+      assert.deepEqual(over.map((r) => [r.ok, r.res.errMsg]), [
+        [false, 'request:fail exceed max task count'],
+        [false, 'uploadFile:fail exceed max task count'],
+        [false, 'downloadFile:fail exceed max task count']
+      ])
+      const done = await Promise.all(first)
+      assert.ok(done.every((r) => r.ok && r.res.statusCode === 401), 'the ten in flight were answered')
+      assert.equal(srv.stats().requests, 10, 'the refused calls never reached the server')
+      assert.equal(wx.__exceeded(), 3)
+      assert.equal(wx.__tasks(), 0)
+
+      // A task holds its slot until its callbacks run: one started from a callback finds the
+      // slot free; one started right after abort(), before the fail callback, does not.
+      const tasks = Array.from({ length: 10 }, () => wx.request({ url }))
+      tasks[0].abort()
+      const early = await wxCall(wx, 'request', { url })
+      assert.equal(early.res.errMsg, 'request:fail exceed max task count')
+      for (const t of tasks) t.abort()
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.equal(wx.__tasks(), 0)
+      const again = await new Promise((resolve) => {
+        const ts = Array.from({ length: 10 }, (_, i) => wx.request({
+          url,
+          // from the first one's complete callback: its own slot is already given back
+          complete: i === 0 ? () => wxCall(wx, 'request', { url }).then(resolve) : undefined
+        }))
+        setTimeout(() => ts[0].abort(), 20)
+      })
+      assert.equal(again.ok, true)
     } finally { wx.__close() }
   })
 })
