@@ -4,9 +4,11 @@
 //   1. launch: silent login; the list page's four requests at once (two with auth: false)
 //   2. the access token expires while 10 requests are in flight -> one refresh, all replayed
 //   3. the refresh token is revoked (an attacker reuses a rotated one) -> silent login
-//   4. login fails -> the login page
-//   5. the login page signs in and calls setSession -> the list page loads again
-//   6. relaunch: the session comes back from storage (no login)
+//   4. the login endpoint is down for 2 s (503) -> one failed pull-to-refresh, no login page;
+//      the next pull logs in again (rule 6: a passing login failure)
+//   5. login is refused -> the login page
+//   6. the login page signs in and calls setSession -> the list page loads again
+//   7. relaunch: the session comes back from storage (no login)
 // Every step checks what it expects; runDemo resolves with { summary, failures }.
 
 const crypto = require('node:crypto')
@@ -322,9 +324,45 @@ async function runDemo (o) {
     expect(ref && !ref.ok, 'step 3: the refresh should be refused')
   }
 
-  // ---- 4. login fails -------------------------------------------------------------------------
+  // ---- 4. the login endpoint is down for two seconds ------------------------------------------
 
-  heading(4, 'login fails -> the login page')
+  heading(4, 'the login endpoint is down for 2s -> one failed pull-to-refresh, not the login page')
+  before = stepState()
+  {
+    const DOWN_MS = 2000
+    const n = server.revokeAll()
+    server.setFaults({ loginDownMs: DOWN_MS, loginErrorKind: '503' })
+    const backAt = Date.now() + DOWN_MS
+    mark('server', `revokes every session (${n}); /auth/login answers 503 for the next ${DOWN_MS / 1000}s`)
+    rt.fire('onPullDownRefresh')
+    await quiet(12000)
+    const firstPull = new Set(requests.slice(before.requests))
+    const page = rt.top()
+    mark(pageName(page && page.route), `shows "${page && page.data.error}" (pull down to try again)`)
+    expect(page && page.route === 'pages/list/list', `step 4: still on the list page after the failed pull (top: ${page && page.route})`)
+    await sleep(backAt - Date.now() + 100)
+    mark('server', '/auth/login is back')
+    rt.fire('onPullDownRefresh')
+    await quiet(12000)
+    const { apiWire } = checkStep(before, {
+      refreshes: 1,
+      logins: 2,
+      requests: 8,
+      failWith: (r) => (firstPull.has(r) && r.auth ? 'HTTP' : null)
+    })
+    const logins = wire.slice(before.wire).filter((w) => w.kind === 'login')
+    expect(logins.length === 2 && !logins[0].ok && /^503/.test(String(logins[0].status)) && logins[1].ok,
+      'step 4: the first login answered 503, the second (the next pull) logged in')
+    expect((events.loginRequired || 0) === before.loginRequired, `step 4: 'loginRequired' fired ${(events.loginRequired || 0) - before.loginRequired} times, expected never`)
+    expect(rt.top() && rt.top().route === 'pages/list/list' && rt.top().data.error === '', 'step 4: the list page loaded on the second pull, no error shown')
+    const second = apiWire.filter((w) => w.status === 200)
+    expect(second.length === 2 && second.every((w) => w.gen === 4), 'step 4: the second pull sends its /api requests once, with g4 from the silent login')
+    expect(client.session().loggedIn === true, 'step 4: session().loggedIn after the second pull')
+  }
+
+  // ---- 5. login refused -----------------------------------------------------------------------
+
+  heading(5, 'login is refused (code2Session fails) -> the login page')
   before = stepState()
   {
     const n = server.revokeAll()
@@ -338,13 +376,13 @@ async function runDemo (o) {
       requests: 4,
       failWith: (r) => (r.auth ? 'LOGIN_REQUIRED' : null)
     })
-    expect((events.loginRequired || 0) - before.loginRequired === 1, `step 4: 'loginRequired' fired ${(events.loginRequired || 0) - before.loginRequired} times, expected once`)
-    expect(rt.top() && rt.top().route === 'pages/login/login', `step 4: the login page should be open (top: ${rt.top() && rt.top().route})`)
+    expect((events.loginRequired || 0) - before.loginRequired === 1, `step 5: 'loginRequired' fired ${(events.loginRequired || 0) - before.loginRequired} times, expected once`)
+    expect(rt.top() && rt.top().route === 'pages/login/login', `step 5: the login page should be open (top: ${rt.top() && rt.top().route})`)
   }
 
-  // ---- 5. setSession ----------------------------------------------------------------------------
+  // ---- 6. setSession ----------------------------------------------------------------------------
 
-  heading(5, 'the user logs in on the login page -> setSession -> the list page loads again')
+  heading(6, 'the user logs in on the login page -> setSession -> the list page loads again')
   before = stepState()
   {
     server.setFaults({ failLogin: 0 })
@@ -355,14 +393,14 @@ async function runDemo (o) {
     }
     await quiet(12000)
     const { apiWire } = checkStep(before, { refreshes: 0, logins: 0, requests: 5 })
-    expect(rt.top() && rt.top().route === 'pages/list/list', 'step 5: back on the list page')
-    expect(apiWire.length === 2 && apiWire.every((w) => w.status === 200 && w.gen === 4), 'step 5: the list page reloads with the token from setSession (g4)')
-    expect(client.session().loggedIn === true, 'step 5: session().loggedIn')
+    expect(rt.top() && rt.top().route === 'pages/list/list', 'step 6: back on the list page')
+    expect(apiWire.length === 2 && apiWire.every((w) => w.status === 200 && w.gen === 5), 'step 6: the list page reloads with the token from setSession (g5)')
+    expect(client.session().loggedIn === true, 'step 6: session().loggedIn')
   }
 
-  // ---- 6. relaunch --------------------------------------------------------------------------------
+  // ---- 7. relaunch --------------------------------------------------------------------------------
 
-  heading(6, 'relaunch: a new app instance restores the session from storage (no login)')
+  heading(7, 'relaunch: a new app instance restores the session from storage (no login)')
   before = stepState()
   {
     rt.wx.__close()
@@ -370,9 +408,9 @@ async function runDemo (o) {
     rt = boot()
     rt.launch()
     await quiet(12000)
-    expect(client !== old, 'step 6: a new client')
+    expect(client !== old, 'step 7: a new client')
     const { apiWire } = checkStep(before, { refreshes: 0, logins: 0, requests: 4 })
-    expect(apiWire.length === 2 && apiWire.every((w) => w.status === 200 && w.gen === 4), 'step 6: the restored session (g4) is used as is')
+    expect(apiWire.length === 2 && apiWire.every((w) => w.status === 200 && w.gen === 5), 'step 7: the restored session (g5) is used as is')
   }
 
   // ---- done ---------------------------------------------------------------------------------------

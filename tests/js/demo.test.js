@@ -40,16 +40,31 @@ function checkRun (r) {
   assert.equal(r.code, 0, `demo exit status (stderr: ${r.stderr})`)
   const [requests, ok, failed, refreshes, logins, hung] = m.slice(1).map(Number)
   assert.deepEqual({ requests, ok, failed, refreshes, logins, hung },
-    { requests: 29, ok: 27, failed: 2, refreshes: 3, logins: 3, hung: 0 })
+    { requests: 37, ok: 33, failed: 4, refreshes: 4, logins: 5, hung: 0 })
   // Tokens appear only as short hashes: g<n>·<6 hex> / r<n>·<6 hex>, never as themselves.
   assert.match(r.stdout, /g1·[0-9a-f]{6}/)
   assert.match(r.stdout, /r1·[0-9a-f]{6}/)
   assert.doesNotMatch(r.stdout + r.stderr, /[A-Za-z0-9_-]{30,}/, 'something token-like was printed')
-  for (const step of ['== 1.', '== 2.', '== 3.', '== 4.', '== 5.', '== 6.']) assert.ok(r.stdout.includes(step), step)
+  for (const step of ['== 1.', '== 2.', '== 3.', '== 4.', '== 5.', '== 6.', '== 7.']) assert.ok(r.stdout.includes(step), step)
   // exactly one refresh call while the 10 requests were rejected, and every one replayed once
   const step2 = r.stdout.split('== 2.')[1].split('== 3.')[0]
   assert.equal((step2.match(/\[REFRESH\]/g) || []).length, 1)
   assert.equal((step2.match(/ replay /g) || []).length, 10)
+  // Rule 6: the login endpoint down for 2 s costs one failed pull-to-refresh (its two requests
+  // that need a token reject HTTP), not the login page; the next pull logs in again.
+  const step4 = r.stdout.split('== 4.')[1].split('== 5.')[0]
+  const loginLines = step4.match(/\[LOGIN\] POST \/auth\/login\s+\S+/g) || []
+  assert.equal(loginLines.length, 2, step4)
+  assert.match(loginLines[0], /\s503(\/50300)?$/)
+  assert.match(loginLines[1], /\s200$/)
+  assert.equal((step4.match(/rejected \/api\/\S+\s+TokenGateError HTTP/g) || []).length, 2, step4)
+  assert.match(step4, /event 'login' ok=false/)
+  assert.doesNotMatch(step4, /loginRequired|login +onLoad|LOGIN_REQUIRED/)
+  assert.match(step4, /shows "Request failed \(HTTP\)\."/)
+  // ... whereas a refused login (step 5) does open the login page
+  const step5 = r.stdout.split('== 5.')[1].split('== 6.')[0]
+  assert.match(step5, /event 'loginRequired'/)
+  assert.match(step5, /login +onLoad/)
 }
 
 test('npm run demo: the script runs end to end and prints the expected summary', { timeout: 130000 }, async () => {
