@@ -199,3 +199,59 @@ fn reply_code_reads_the_envelope_path_or_the_when_codes() {
     assert_eq!(c.auth_code_path(), "data.missing");
     assert_eq!(Config::default().auth_code_path(), "code");
 }
+
+/// A number as serde-wasm-bindgen hands it over: `visit_f64` (any f64, NaN and ±Infinity
+/// included), and `Some` for an option.
+struct Num(f64);
+
+impl<'de> serde::de::IntoDeserializer<'de, serde::de::value::Error> for Num {
+    type Deserializer = Num;
+    fn into_deserializer(self) -> Num {
+        self
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for Num {
+    type Error = serde::de::value::Error;
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        v.visit_f64(self.0)
+    }
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        v.visit_some(self)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// Numbers only a JS object can hold (NaN, ±Infinity) are refused where a number is read.
+#[test]
+fn non_finite_numbers_are_refused() {
+    use serde::de::value::{Error as ValueError, MapDeserializer};
+    fn read_one(key: &'static str, v: f64) -> Result<Settings<IgnoredAny>, Error> {
+        read::<_, IgnoredAny>(MapDeserializer::<_, ValueError>::new(vec![(key, Num(v))].into_iter()), EnvVersion::Release)
+    }
+    for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for key in ["timeout", "refreshLeeway", "maxConcurrent"] {
+            match read_one(key, v) {
+                Err(Error::Config { message }) => {
+                    assert!(message.starts_with(&format!("option {key}: must be")), "{key} {v}: {message}")
+                }
+                other => panic!("{key} = {v}: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(read_one("timeout", 2.0).unwrap().config.timeout_ms, 2);
+    assert_eq!(read_one("refreshLeeway", 2.0).unwrap().config.refresh_leeway_ms, 2000);
+    assert_eq!(read_one("maxConcurrent", 2.0).unwrap().max_concurrent, 2);
+    // A code: an integral f64 prints as JS does; NaN / ±Infinity are refused.
+    use serde::Deserialize;
+    use tokengate::core::options::Code;
+    assert_eq!(Code::deserialize(Num(-2.0)).unwrap(), Code("-2".into()));
+    assert_eq!(Code::deserialize(Num(-0.0)).unwrap(), Code("0".into()));
+    for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5, 9_007_199_254_740_992.0, -9_007_199_254_740_992.0] {
+        assert!(Code::deserialize(Num(v)).is_err(), "{v}");
+    }
+    assert_eq!(Code::deserialize(Num(9_007_199_254_740_991.0)).unwrap(), Code("9007199254740991".into()));
+}

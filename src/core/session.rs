@@ -419,22 +419,17 @@ impl Core {
                     let generation = t.generation;
                     return self.send(id, Some((access, generation)));
                 }
+                // Rejected, inside the leeway, or expired (which is inside the leeway too).
                 let t = t.clone();
-                if rejected_now || (can_refresh && in_leeway) {
-                    self.enqueue(id);
-                    if can_refresh {
-                        // Rule 5 (proactive) and rule 1 (one refresh for all).
-                        self.start_refresh(t);
-                    } else if self.login_url.is_some() {
-                        // Rule 6: no refresh token -> silent login.
-                        self.start_login(None);
-                    } else {
-                        self.enter_login_required(LoginRequiredReason::LoginDisabled);
-                    }
-                } else {
-                    // Expired by the clock, no way to refresh: log in again.
-                    self.enqueue(id);
+                self.enqueue(id);
+                if can_refresh {
+                    // Rule 5 (proactive) and rule 1 (one refresh for all).
+                    self.start_refresh(t);
+                } else if self.login_url.is_some() {
+                    // Rule 6: no refresh token -> silent login.
                     self.start_login(None);
+                } else {
+                    self.enter_login_required(LoginRequiredReason::LoginDisabled);
                 }
             }
         }
@@ -887,6 +882,38 @@ mod tests {
         assert!(matches!(&cmds[0], Command::Persist { session } if session.expires_at.is_none() && session.access_token == "T"));
         assert_eq!(c.generation(), 1);
         assert_eq!(c.session(0), SessionInfo { logged_in: true, expires_at: None });
+    }
+
+    #[test]
+    fn sole_command_is_the_only_queued_one() {
+        let mut c = core_with(|_| {});
+        assert_eq!(c.sole_command(), None);
+        c.handle(0, stored("A", Some("R"), None));
+        c.handle(0, submit(1));
+        let send = Command::Send { id: RequestId(1), url: "https://api.test/x".into(), token: Some("A".into()) };
+        assert_eq!(c.sole_command(), Some(&send));
+        c.handle(0, submit(2));
+        assert_eq!(c.sole_command(), None, "two queued");
+        assert_eq!(drain(&mut c).len(), 2);
+        assert_eq!(c.sole_command(), None);
+    }
+
+    #[test]
+    fn sendable_only_with_the_current_token_and_no_call_in_flight() {
+        let mut c = core_with(|_| {});
+        assert!(!c.sendable(0) && !c.sendable(1), "storage not read yet");
+        c.handle(0, stored("A", Some("R"), Some(100_000)));
+        assert!(c.sendable(1));
+        assert!(!c.sendable(0) && !c.sendable(2));
+        // Inside the leeway: the next request refreshes; while it runs nothing is sendable.
+        c.handle(90_000, submit(1));
+        assert!(matches!(drain(&mut c)[..], [Command::PostRefresh { .. }]));
+        assert!(!c.sendable(1));
+        c.handle(90_001, Input::SetSession(NewSession { access_token: "B".into(), refresh_token: None, expires_in_secs: None }));
+        drain(&mut c);
+        assert!(c.sendable(2) && !c.sendable(1));
+        c.handle(90_002, Input::Logout);
+        assert!(!c.sendable(2));
     }
 
     #[test]
