@@ -41,15 +41,23 @@ export interface Platform {
 export type EnvVersion = 'develop' | 'trial' | 'release'
 
 export interface EndpointOptions {
-  /** Relative to `baseURL`, or absolute. */
+  /** Relative to `baseURL`, or absolute; on an origin of `allowedOrigins`. */
   url?: string
   /** Default `'POST'`. */
   method?: string
+  /** Extra body fields (an app id, a timestamp, a signature): an object, or a function of
+   * `{ code }` returning one or a promise of one, called for every login. */
+  data?: Record<string, any> | ((arg: { code: string }) => Record<string, any> | PromiseLike<Record<string, any>>)
+  /** Headers of this call, over the client's `header`; a form content type makes the
+   * platform send the body as a form. */
+  header?: Record<string, string>
 }
 
-export interface RefreshOptions extends EndpointOptions {
+export interface RefreshOptions extends Omit<EndpointOptions, 'data'> {
   /** Body field that carries the refresh token. Default `'refreshToken'`. */
   field?: string
+  /** Extra body fields: an object, or a function of `{ refreshToken }` (named by `field`). */
+  data?: Record<string, any> | ((arg: Record<string, string>) => Record<string, any> | PromiseLike<Record<string, any>>)
 }
 
 export interface TokenFields {
@@ -88,6 +96,11 @@ export interface ClientOptions {
   login?: EndpointOptions | false
   /** Default `{ url: '/auth/refresh', method: 'POST', field: 'refreshToken' }`; `false` disables it. */
   refresh?: RefreshOptions | false
+  /** Headers of every call the client makes, login and refresh included; a request's own
+   * header wins; the auth header is always the client's. Default `{}`. */
+  header?: Record<string, string>
+  /** Platform network calls in flight at most (WeChat allows 10). Default `10`. */
+  maxConcurrent?: number
   tokenFields?: TokenFields
   /** Default `'Authorization'`. */
   authHeader?: string
@@ -119,7 +132,14 @@ export type HttpMethod =
   | 'OPTIONS' | 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'TRACE' | 'CONNECT' | 'PATCH'
 
 /** `wx.request` options plus `auth` and `fullResponse`. */
-export interface RequestOptions {
+/** The client returns a promise: callbacks are refused (CONFIG). */
+interface NoCallbacks {
+  success?: never
+  fail?: never
+  complete?: never
+}
+
+export interface RequestOptions extends NoCallbacks {
   url: string
   method?: HttpMethod | string
   data?: string | Record<string, any> | ArrayBuffer | any[]
@@ -141,7 +161,7 @@ export interface FullResponse<T = any> {
   data: T
 }
 
-export interface UploadOptions {
+export interface UploadOptions extends NoCallbacks {
   url: string
   filePath: string
   name?: string
@@ -153,7 +173,7 @@ export interface UploadOptions {
   [key: string]: any
 }
 
-export interface DownloadOptions {
+export interface DownloadOptions extends NoCallbacks {
   url: string
   header?: Record<string, any>
   filePath?: string
@@ -172,6 +192,20 @@ export interface DownloadResult {
 /** A request's promise: `abort()` removes a waiting request or aborts its RequestTask. */
 export interface RequestPromise<T> extends Promise<T> {
   abort(): void
+}
+
+/** What the platform's upload/download task reports. */
+export interface ProgressUpdate {
+  progress: number
+  totalBytesSent?: number
+  totalBytesExpectedToSend?: number
+  totalBytesWritten?: number
+  totalBytesExpectedToWrite?: number
+}
+
+/** An upload's or download's promise: also `onProgressUpdate`, kept across a replay. */
+export interface TransferPromise<T> extends RequestPromise<T> {
+  onProgressUpdate(listener: (update: ProgressUpdate) => void): TransferPromise<T>
 }
 
 export interface TokenSet {
@@ -208,10 +242,11 @@ export interface Client {
   post<T = any>(url: string, data?: RequestOptions['data'], options?: Partial<RequestOptions>): RequestPromise<T>
   put<T = any>(url: string, data?: RequestOptions['data'], options?: Partial<RequestOptions>): RequestPromise<T>
   delete<T = any>(url: string, data?: RequestOptions['data'], options?: Partial<RequestOptions>): RequestPromise<T>
-  upload<T = any>(options: UploadOptions): RequestPromise<T>
-  download(options: DownloadOptions): RequestPromise<DownloadResult>
-  /** Runs the silent login now (single-flight with any login or refresh in progress). */
-  login(): Promise<void>
+  upload<T = any>(options: UploadOptions): TransferPromise<T>
+  download(options: DownloadOptions): TransferPromise<DownloadResult>
+  /** Runs the silent login now (single-flight with any login or refresh in progress);
+   * resolves with the login body less its token fields, `undefined` when it joined a refresh. */
+  login<T = Record<string, any>>(): Promise<T | undefined>
   /** Installs tokens obtained elsewhere; waiting requests go on with them. */
   setSession(tokenSet: TokenSet): Promise<void>
   /** Forgets the session in memory and storage. */

@@ -30,3 +30,8 @@ const ready: Promise<string> = client.ready // WRONG
 void s
 void n
 void ready
+createClient({ maxConcurrent: '10' }) // WRONG
+createClient({ header: { 'X-App': 1 } }) // WRONG
+createClient({ login: { data: 'appId=1' } }) // WRONG
+createClient().get('/a', undefined, { success: () => {} }) // WRONG
+createClient().upload({ url: '/u', filePath: 'x', name: 'f' }).onProgressUpdate('x') // WRONG

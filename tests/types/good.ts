@@ -93,6 +93,21 @@ async function main(): Promise<void> {
   void [user, code, tmp, at, li, ro]
 }
 
+async function issue12() {
+  const c = createClient({
+    header: { 'X-App': 'shop' },
+    maxConcurrent: 6,
+    login: { url: '/token', data: async ({ code }) => ({ grant_type: 'wechat', code }), header: { 'content-type': 'application/x-www-form-urlencoded' } },
+    refresh: { url: '/token', field: 'refresh_token', data: { grant_type: 'refresh_token' } },
+  })
+  const profile = await c.login<{ user: { nick: string } }>()
+  const nick: string | undefined = profile && profile.user.nick
+  const up = c.upload({ url: '/u', filePath: 'x', name: 'f' }).onProgressUpdate((u) => { const p: number = u.progress; void p })
+  up.abort()
+  void nick
+}
+void issue12
+
 const made = new TokenGateError('CONFIG', 'bad', { statusCode: 1 })
 void made
 void main
