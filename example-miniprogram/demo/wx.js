@@ -14,11 +14,31 @@ const http = require('node:http')
 const https = require('node:https')
 const fs = require('node:fs')
 const path = require('node:path')
-const querystring = require('node:querystring')
 
 const MAX_CONCURRENT = 10
 
 function later (fn) { setImmediate(fn) }
+
+// The body wx.request sends for header['content-type'] application/x-www-form-urlencoded, as
+// WeChat documents it: encodeURIComponent(k)=encodeURIComponent(v) joined with '&', over the
+// object's own keys in order, each value turned into text by encodeURIComponent itself.
+// Copied from the repository's tests/oidc/form.js (encodeForm, isFormContentType) so that the
+// example mini-program stays self-contained; keep the two alike.
+function encodeForm (data) {
+  return Object.keys(data)
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(data[k])}`)
+    .join('&')
+}
+
+// The content-type header in any letter case, parameters such as '; charset=utf-8' allowed.
+function isFormContentType (header) {
+  for (const name of Object.keys(header)) {
+    if (name.toLowerCase() !== 'content-type') continue
+    const type = String(header[name]).split(';')[0].trim().toLowerCase()
+    if (type === 'application/x-www-form-urlencoded') return true
+  }
+  return false
+}
 
 function call (opts, name, arg) {
   if (opts && typeof opts[name] === 'function') {
@@ -105,8 +125,7 @@ function createWx (o) {
     if (Buffer.isBuffer(data)) return data
     if (data instanceof ArrayBuffer) return Buffer.from(data)
     if (typeof data === 'string') return Buffer.from(data)
-    const ct = Object.keys(header).find((k) => k.toLowerCase() === 'content-type')
-    if (ct && /x-www-form-urlencoded/i.test(header[ct])) return Buffer.from(querystring.stringify(data))
+    if (isFormContentType(header)) return Buffer.from(encodeForm(data))
     return Buffer.from(JSON.stringify(data))
   }
 

@@ -3,6 +3,9 @@
 // client tests (tests/js/client*.test.js). Not a test file itself.
 
 const path = require('path')
+// The body wx.request sends for a form content type (tests/oidc/form.js, shared with the
+// interop tests against oidc-provider).
+const { encodeForm, isFormContentType } = require('../oidc/form')
 
 // TOKENGATE_DIST lets a developer point the tests at another build of dist/.
 const DIST = process.env.TOKENGATE_DIST || path.join(__dirname, '..', '..', 'dist')
@@ -53,7 +56,12 @@ class Server {
   handle(o) {
     const u = new URL(o.url)
     const p = u.pathname
-    this.log.push({ path: p, header: o.header || {}, data: o.data, method: o.method })
+    // A form body arrives as the text fakeWx sent (`a=1&b=2`); the server reads it back into
+    // an object, as a real one would, and keeps the text as `body`.
+    if (typeof o.data === 'string' && isFormContentType(o.header)) {
+      o = Object.assign({}, o, { data: Object.fromEntries(new URLSearchParams(o.data)), body: o.data })
+    }
+    this.log.push({ path: p, header: o.header || {}, data: o.data, body: o.body, method: o.method })
     const route = this.routes[p]
     if (route) {
       const r = route(o, this)
@@ -97,7 +105,10 @@ function fakeWx(server, opts = {}) {
     checkSessions: 0,
     request(o) {
       p.requests.push(o)
-      return answer(o, () => server.handle(o))
+      // As wx.request: a body for application/x-www-form-urlencoded (any case, parameters
+      // allowed) is sent as encodeURIComponent(k)=encodeURIComponent(v)&..., not as an object.
+      const sent = isFormContentType(o.header) ? Object.assign({}, o, { data: encodeForm(o.data) }) : o
+      return answer(o, () => server.handle(sent))
     },
     uploadFile(o) {
       p.requests.push(o)
