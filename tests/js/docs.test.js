@@ -319,7 +319,7 @@ test('quickstart: the page gets its data on first launch with one silent login a
     assert.equal(sent('/api/orders')[0].header.Authorization, 'Bearer acc-1')
     assert.equal(sent('/public/notice')[0].header.Authorization, undefined, 'auth: false carries no token')
     assert.deepEqual(wx.toasts, [])
-    assert.equal(JSON.parse(wx.storage['tokengate:session']).accessToken, 'acc-1', 'the session is kept for the next launch')
+    assert.equal(wx.storage['tokengate:session'].accessToken, 'acc-1', 'the session is kept (as an object) for the next launch')
 
     // the next launch (a new app on the same storage) needs no login at all
     const again = miniApp(wx)
@@ -330,14 +330,15 @@ test('quickstart: the page gets its data on first launch with one silent login a
   })
 })
 
-test("quickstart: silent login fails -> 'loginRequired' opens the login page once, the page shows nothing", async () => {
+test("quickstart: silent login refused -> 'loginRequired' opens the login page once, the page shows nothing", async () => {
   const server = quickstartServer()
+  server.routes['/auth/login'] = () => ({ statusCode: 403, data: { error: 'this user may not log in silently' } })
   const wx = docsWx(server)
-  wx.loginFails = true
   await withGlobalWx(wx, async () => {
     const app = miniApp(wx)
     app.load(path.join(EXAMPLES, 'quickstart', 'pages', 'index', 'index.js'))
     await app.pages[0].onLoad()
+    await new Promise((r) => setTimeout(r, 5)) // listeners run after a turn of the event loop
     assert.deepEqual(wx.navigations, ['/pages/login/login'], 'navigated once for two waiting requests')
     assert.deepEqual(wx.toasts, [], 'LOGIN_REQUIRED shows no toast')
     assert.equal(app.pages[0].data.profile, null)
@@ -509,5 +510,7 @@ test('docs/architecture.md: every test it names exists', () => {
     assert.match(session, new RegExp('fn ' + f + '\\b'), `session.rs has fn ${f}`)
   }
   const client = fs.readFileSync(path.join(ROOT, 'js', 'client.js'), 'utf8')
-  for (const f of ['_call', '_die', '_postAuth', '_readStorage']) assert.ok(client.includes('Client.prototype.' + f + ' ='), `client.js has ${f}`)
+  const driver = fs.readFileSync(path.join(ROOT, 'src', 'wasm', 'driver.rs'), 'utf8')
+  for (const f of ['feed', 'exec', 'after', 'send', 'post_auth', 'read_storage', 'settle']) assert.match(driver, new RegExp('fn ' + f + '\\b'), `driver.rs has fn ${f}`)
+  for (const f of ['submit', 'makeHost', 'later']) assert.ok(client.includes('function ' + f + '('), `client.js has ${f}`)
 })
