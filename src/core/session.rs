@@ -164,13 +164,6 @@ impl Core {
         self.commands.pop_front()
     }
 
-    /// The one command [`Core::poll_command`] would give, when exactly one is queued (for a
-    /// driver that hands the common single command over in fewer steps); `None` otherwise.
-    #[must_use]
-    pub fn sole_command(&self) -> Option<&Command> {
-        if self.commands.len() == 1 { self.commands.front() } else { None }
-    }
-
     /// When to feed [`Input::Timeout`] next (ms since the epoch), or `None` when no
     /// deadline is running. Call after draining [`Core::poll_command`] and keep exactly
     /// one timer armed at this time (replacing the previous one). A time in the past means
@@ -882,20 +875,6 @@ mod tests {
         assert!(matches!(&cmds[0], Command::Persist { session } if session.expires_at.is_none() && session.access_token == "T"));
         assert_eq!(c.generation(), 1);
         assert_eq!(c.session(0), SessionInfo { logged_in: true, expires_at: None });
-    }
-
-    #[test]
-    fn sole_command_is_the_only_queued_one() {
-        let mut c = core_with(|_| {});
-        assert_eq!(c.sole_command(), None);
-        c.handle(0, stored("A", Some("R"), None));
-        c.handle(0, submit(1));
-        let send = Command::Send { id: RequestId(1), url: "https://api.test/x".into(), token: Some("A".into()) };
-        assert_eq!(c.sole_command(), Some(&send));
-        c.handle(0, submit(2));
-        assert_eq!(c.sole_command(), None, "two queued");
-        assert_eq!(drain(&mut c).len(), 2);
-        assert_eq!(c.sole_command(), None);
     }
 
     #[test]
