@@ -8,8 +8,8 @@
 //   npm test -- cargo sandbox      only the named layers (the build runs when one needs dist/)
 //
 // Layers: pipeline (scripts/tests), cargo (native core), wasm (wasm-pack test --node, when
-// tests/wasm_*.rs exist), js (node --test tests/js), types (tests/types/run.js: tsc on the
-// shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off).
+// tests/wasm_*.rs exist), js (node --test tests/js and tests/oidc), types (tests/types/run.js:
+// tsc on the shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off).
 const fs = require('fs')
 const path = require('path')
 const { spawn } = require('child_process')
@@ -96,7 +96,8 @@ const RUN = {
     return exec('wasm-pack', ['test', '--node', '--mode', 'no-install', '--', ...select], ctx.toolchain.env)
   },
   js() {
-    const files = listTests('tests/js', /\.test\.js$/)
+    // tests/oidc: the authorization server (oidc-provider) that tests/js/oidc.test.js runs against
+    const files = listTests('tests/js', /\.test\.js$/).concat(listTests('tests/oidc', /\.test\.js$/))
     if (!files.length) return { skip: 'no tests/js/*.test.js' }
     return nodeTest(files)
   },
