@@ -3,14 +3,17 @@
 // server that no one here wrote: oidc-provider (tests/oidc/server.js), on 127.0.0.1 only. The
 // platform below is a wx.request-shaped object doing real HTTP with node:http, sending a form
 // body for a form content type as WeChat documents it (tests/oidc/form.js). Also here: the
-// fake platforms of the tests and of the demo serialise form bodies the same way.
+// fake platforms of the tests and of the demo serialise form bodies the same way, and the
+// README's snippet (docs/examples/oauth2.js) runs against the same server.
 //   node --test tests/js/oidc.test.js
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
+const fs = require('node:fs')
 const path = require('node:path')
-const { dist, Server, fakeWx, sleep, outcome } = require('./client.fake')
+const vm = require('node:vm')
+const { dist, DIST, Server, fakeWx, sleep, outcome } = require('./client.fake')
 const { startAuthServer, GRANT_TYPE, CLIENT_ID } = require('../oidc/server')
 const { encodeForm, isFormContentType } = require('../oidc/form')
 
@@ -38,7 +41,7 @@ function headerValue (h, name) {
  * `wire`: every send, in order: { path, method, grantType, token, reqId, form, body, status,
  * accessToken (a /token answer's) }. `onSend(rec)` is told about each send as it goes out.
  * `origins`: { 'https://api.example.com': srv.url, ... } maps the origins a client was
- * configured with onto the loopback server.
+ * configured with onto the loopback server (for the README snippet).
  */
 function httpPlatform (srv, o = {}) {
   const agent = new http.Agent({ keepAlive: true })
@@ -454,6 +457,50 @@ test("oidc-provider: the demo's step 3 (reuse detection): { refreshes: 1, logins
   const sends = apiSends(wx, from)
   assert.deepEqual(sends.map((r) => [r.reqId, gen().get(r.token), r.status]), [['item', 3, 200], ['like', 3, 200]],
     'the detail page requests go out once, with g3 from the silent login')
+  noServerError(srv)
+})
+
+// ---- the README's snippet against oidc-provider -------------------------------------------
+
+// docs/examples/oauth2.js as a mini-program would load it: `require('tokengate')` is dist/,
+// `wx` is the platform (here: the node:http one, the snippet's origins mapped onto the server).
+function loadExample (file, wx) {
+  const src = fs.readFileSync(file, 'utf8')
+  const mod = { exports: {} }
+  const fn = vm.runInThisContext('(function (require, module, exports, wx) {' + src + '\n})', { filename: file })
+  const had = Object.prototype.hasOwnProperty.call(globalThis, 'wx')
+  const old = globalThis.wx
+  globalThis.wx = wx // the default platform, as in a mini-program
+  try {
+    fn((id) => {
+      if (id === 'tokengate') return require(DIST)
+      throw new Error('the example requires only tokengate: ' + id)
+    }, mod, mod.exports, wx)
+  } finally {
+    if (had) globalThis.wx = old
+    else delete globalThis.wx
+  }
+  return mod.exports
+}
+
+test('docs/examples/oauth2.js (the README snippet) works against oidc-provider as written', T, async (t) => {
+  const srv = await startAuthServer()
+  const wx = httpPlatform(srv, { origins: { 'https://api.example.com': srv.url, 'https://auth.example.com': srv.url } })
+  t.after(async () => { wx.close(); await srv.close() })
+  const { client } = loadExample(path.join(ROOT, 'docs', 'examples', 'oauth2.js'), wx)
+
+  assert.deepEqual(await client.get('/api/me'), { sub: 'openid-1', n: 1 })
+  assert.deepEqual(authCalls(wx), { refreshes: 0, logins: 1 })
+  assert.equal(wx.wire[0].form, true)
+
+  // A dead refresh token (unknown to the server: 400 invalid_grant) recovers by one silent login.
+  await client.setSession({ accessToken: 'expired-access-token', refreshToken: 'dead-refresh-token' })
+  const from = wx.wire.length
+  assert.deepEqual(await client.get('/api/me'), { sub: 'openid-1', n: 2 })
+  assert.deepEqual(authCalls(wx, from), { refreshes: 1, logins: 1 })
+  const refresh = wx.wire.slice(from).find((r) => r.grantType === 'refresh_token')
+  assert.deepEqual([refresh.status, refresh.error, refresh.form], [400, 'invalid_grant', true])
+  assert.equal(srv.stats.token.details['refresh token not found'], 1)
   noServerError(srv)
 })
 
