@@ -220,6 +220,9 @@ mod tests {
         for a in [None, Some(""), Some("a\r\nX-Evil: 1"), Some("a\u{0}"), Some("\u{7f}")] {
             assert!(extract(&body(a, None, None), 0).is_none(), "{a:?}");
         }
+        // Spaces and other printable text are fine (an opaque token may hold them).
+        assert_eq!(extract(&body(Some("a b~"), None, None), 0).unwrap().access, "a b~");
+        assert!(usable(" ") && usable("\u{80}") && !usable("\u{1f}"));
         let got = extract(&body(Some("a"), Some(""), None), 0).unwrap();
         assert_eq!(got.expires_at, None);
         assert_eq!(got.refresh, None);

@@ -141,22 +141,15 @@ pub fn is_loopback_host(host: &str) -> bool {
         })
 }
 
-/// `s` without the trailing `b`s (a byte loop: `str::trim_*_matches` links a pattern searcher).
+/// `s` without the trailing `b`s (a byte search: `str::trim_*_matches` links a pattern
+/// searcher; no hand-counted loop either, which a slip could turn into an endless one).
 fn trim_end_byte(s: &str, b: u8) -> &str {
-    let mut n = s.len();
-    while n > 0 && s.as_bytes()[n - 1] == b {
-        n -= 1;
-    }
-    &s[..n]
+    &s[..s.bytes().rposition(|c| c != b).map_or(0, |i| i + 1)]
 }
 
 /// `s` without the leading `b`s.
 fn trim_start_byte(s: &str, b: u8) -> &str {
-    let mut n = 0;
-    while n < s.len() && s.as_bytes()[n] == b {
-        n += 1;
-    }
-    &s[n..]
+    &s[s.bytes().position(|c| c != b).unwrap_or(s.len())..]
 }
 
 /// Join a request URL to `base`: an absolute URL is used as is; a relative one is appended
