@@ -8,7 +8,7 @@
 //
 //   node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS]
 //                        [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope]
-//                        [--before-request] [--before-request-ms MS] [--quiet]
+//                        [--before-request] [--before-request-ms MS] [--passing-login P] [--quiet]
 //
 // tests/js/soak.test.js runs the same runSoak() with fewer requests.
 
@@ -27,13 +27,16 @@ const DEFAULTS = {
   phases: 6, // launches of the mini-program: a new client on the same storage each phase
   timeout: 1000, // the client's `timeout`, ms: short, so rule-7 bounds are short
   accessTtl: 3000, // access token lifetime on the server, ms
-  maxConcurrent: 10, // requests on the wire at once in the wx shim (WeChat's own limit)
+  maxConcurrent: 10, // tasks in flight in the wx shim (WeChat's own limit); past it a call fails
   slack: 1500,
   phaseMs: 9000, // callers pace themselves so that a phase lasts about this long (several token lifetimes) // ms added to every rule-7 bound for a loaded 2-core machine
   storageKey: 'tokengate:session',
   beforeRequest: false, // an async beforeRequest (0..beforeRequestMs) that signs each request afresh
   beforeRequestMs: 30,
   envelope: false, // server wraps bodies as { code, message, data }; token rejections are HTTP 200 + code 40101
+  // Share of the chaos actor's moves that are a passing login failure (rule 6): wx.login
+  // failing, or the login POST answered 503/408/429/500, reset, 2xx without a token, or hung.
+  passingLogin: 0.12,
   quiet: false,
   out: (line) => process.stdout.write(line + '\n')
 }
@@ -200,6 +203,12 @@ async function runSoak (options) {
     storageFatal: 0, // rule 10
     missingErrorEvent: 0,
     orphanErrorEvents: 0,
+    exceedMaxTaskCount: 0, // platform calls failed with WeChat's 'exceed max task count'
+    loginRequiredAfterPassing: 0, // rule 6: LOGIN_REQUIRED after a passing login failure
+    // rule 6 bookkeeping (information)
+    passingLogins: {}, // passing login failures the client received, by kind
+    refusedLogins: 0, // refused login answers the client received
+    reloginsAfterPassing: 0, // passing failures followed by a new login attempt
     // information
     unknownTokenSends: 0,
     sentDuringAuth: 0,
@@ -242,7 +251,35 @@ async function runSoak (options) {
     epoch++
     epochCause[epoch] = cause
     if (cause === 'logout') forgottenUpTo = seqCounter
+    authState(cause === 'logout' ? 'loggedOut' : cause === 'setSession' ? 'ok' : 'launch')
   }
+
+  // ---- rule 6: what the client last learnt from a login attempt ----
+  // 'attempting' (wx.login called), 'ok', 'refused' (a 4xx but 408/429, or in envelope mode
+  // the login error code the client lists in loginRequiredWhen), 'passing' (wx.login failed;
+  // the POST failed in transport, timed out, answered 5xx/408/429 or a 2xx without a token),
+  // 'loggedOut', 'launch'. A request that rejects LOGIN_REQUIRED while the state is 'passing'
+  // (no login attempt, logout or refusal since the passing failure) is the latch rule 6
+  // forbids; so is a 'loginRequired' event without a refused login answer for it.
+  let authNow = 'launch'
+  function authState (st) {
+    if (authNow === 'passing' && st === 'attempting') C.reloginsAfterPassing++
+    authNow = st
+  }
+  function passing (kind) {
+    C.passingLogins[kind] = (C.passingLogins[kind] || 0) + 1
+    authState('passing')
+  }
+  const REFUSAL_CODES = [40102] // the example server's login error code in envelope mode
+  function loginVerdict (res) {
+    const status = res && res.statusCode
+    const body = res && res.data
+    if (addTokenSet(body)) return 'ok'
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) return 'refused'
+    if (o.envelope && body && typeof body === 'object' && REFUSAL_CODES.includes(body.code) && status >= 200 && status < 300) return 'refused'
+    return status >= 200 && status < 300 ? 'passing:2xx_without_token' : `passing:${status}`
+  }
+  let platformLoginFailures = 0 // wx.login calls to fail on purpose
   // Tokens of login/refresh answers that arrived after the client aborted the call, or after a
   // logout()/setSession() that superseded it: the reason, for the sends that use them anyway.
   const superseded = new Map()
@@ -271,11 +308,32 @@ async function runSoak (options) {
   // ---- the platform: the runner's wx, observed ----
   function makePlatform () {
     const p = Object.assign({}, baseWx)
-    p.login = (opts) => baseWx.login(Object.assign({}, opts, {
-      success (res) { if (res && res.code) secrets.add(res.code); if (opts && opts.success) opts.success(res) }
-    }))
+    p.login = (opts) => {
+      authState('attempting')
+      if (platformLoginFailures > 0) {
+        platformLoginFailures--
+        setImmediate(() => {
+          passing('wx.login_fail')
+          if (opts && opts.fail) opts.fail({ errMsg: 'login:fail network error (injected)' })
+        })
+        return
+      }
+      return baseWx.login(Object.assign({}, opts, {
+        success (res) { if (res && res.code) secrets.add(res.code); if (opts && opts.success) opts.success(res) },
+        fail (res) { passing('wx.login_fail'); if (opts && opts.fail) opts.fail(res) }
+      }))
+    }
+    // WeChat's 10-task limit: the client's maxConcurrent must keep every call under it.
+    const watchExceed = (opts) => Object.assign({}, opts, {
+      fail (res) {
+        if (res && /exceed max task count/.test(res.errMsg)) { C.exceedMaxTaskCount++; note('exceed_max_task_count', { url: String(opts.url).replace(/^https?:\/\/[^/]+/, '') }) }
+        if (opts.fail) opts.fail(res)
+      }
+    })
+    for (const api of ['uploadFile', 'downloadFile']) p[api] = (opts) => baseWx[api](watchExceed(opts))
     p.request = (opts) => {
       C.sends++
+      opts = watchExceed(opts)
       const url = String(opts.url)
       let u = null
       try { u = new URL(url) } catch (_) {}
@@ -297,12 +355,21 @@ async function runSoak (options) {
         if (authInFlightClient === 0) authStartedAt = Date.now()
         authInFlightClient++
         const sentEpoch = epoch
+        const isLogin = u.pathname === '/auth/login'
         let aborted = false
         let done = false
         const end = () => { if (!done) { done = true; authInFlightClient-- } }
+        // The answer reaches the client: not after it aborted the call, not after a
+        // logout()/setSession() that supersedes it.
+        const delivered = () => !aborted && sentEpoch === epoch
         const task = baseWx.request(Object.assign({}, opts, {
           success (res) {
             end()
+            if (isLogin && delivered()) {
+              const v = loginVerdict(res)
+              if (v === 'refused') { C.refusedLogins++; authState('refused') } else if (v === 'ok') authState('ok')
+              else passing(v.slice('passing:'.length))
+            }
             const acc = addTokenSet(res && res.data)
             // "Given" only when the client could still take it: not after it aborted the call
             // (its timeout) and not after a logout()/setSession() that supersedes it.
@@ -317,9 +384,21 @@ async function runSoak (options) {
             }
             if (opts.success) opts.success(res)
           },
-          fail (res) { end(); if (opts.fail) opts.fail(res) }
+          fail (res) {
+            end()
+            if (isLogin && delivered()) passing(/exceed max task count/.test(res && res.errMsg) ? 'exceed' : 'transport')
+            if (opts.fail) opts.fail(res)
+          }
         }))
-        return Object.assign({}, task, { abort () { aborted = true; end(); return task.abort() } })
+        return Object.assign({}, task, {
+          abort () {
+            // The client gives up on its login at its timeout: a passing failure (TIMEOUT).
+            if (isLogin && delivered() && !done) passing('timeout')
+            aborted = true
+            end()
+            return task.abort()
+          }
+        })
       }
       if (origin === srvA.url) {
         if (entry) {
@@ -376,6 +455,12 @@ async function runSoak (options) {
       if (e && typeof e === 'object') errToEntry.set(e, entry)
       entry.outcome = e && e.name === 'TokenGateError' ? e.code : 'NOT_TOKENGATE'
       texts.push({ where: 'rejection', value: e })
+      // Rule 6: after a passing login failure, and before anything else about the session
+      // happened, the client must try the silent login again, not answer LOGIN_REQUIRED.
+      if (e && e.code === 'LOGIN_REQUIRED' && authNow === 'passing') {
+        C.loginRequiredAfterPassing++
+        note('login_required_after_passing_failure', { id: entry.id, kind: entry.kind, reason: e.reason, issuedWhile: entry.authWas })
+      }
     })
   }
 
@@ -402,7 +487,7 @@ async function runSoak (options) {
     C.kinds[pick.kind] = (C.kinds[pick.kind] || 0) + 1
     const opts = Object.assign({}, pick.opts)
     opts.header = Object.assign({ 'x-soak-id': String(id) }, opts.header)
-    const entry = { id, kind: pick.kind, auth: opts.auth !== false, start: Date.now(), settles: 0, sends: 0, errorEvents: 0, outcome: null }
+    const entry = { id, kind: pick.kind, auth: opts.auth !== false, start: Date.now(), settles: 0, sends: 0, errorEvents: 0, outcome: null, authWas: authNow }
     entries.set(id, entry)
     if (++outstanding > C.maxOutstanding) C.maxOutstanding = outstanding
     let p
@@ -436,6 +521,24 @@ async function runSoak (options) {
     while (!state.done) {
       await sleep(200 + r() * 700)
       if (state.done) break
+      if (r() < o.passingLogin) {
+        // Rule 6: a login that fails for a passing reason must not lock the session. Arm one
+        // such failure, then make a login happen (or leave it for the next one).
+        const kinds = ['wx.login', '503', '408', '429', '500', 'reset', 'empty', 'hang', 'down']
+        const k = kinds[Math.floor(r() * kinds.length)]
+        count('passing_login:' + k)
+        if (k === 'wx.login') platformLoginFailures++
+        else if (k === 'down') srvA.setFaults({ loginDownMs: 200 + Math.floor(r() * 800), loginErrorKind: r() < 0.5 ? '503' : '429' })
+        else srvA.setFaults({ loginError: 1, loginErrorKind: k })
+        const how = r()
+        if (how < 0.6) {
+          // every session revoked: the next request's refresh is refused, the silent login
+          // meets the fault; half the time every caller is released at once
+          srvA.revokeAll()
+          if (r() < 0.5) { count('stampede'); state.fire() }
+        } else if (how < 0.8) pending.push(op('login', () => client.login()))
+        continue
+      }
       const x = r()
       if (x < 0.25) {
         count('expire_wait') // nothing: let tokens run out (accessTtl is short)
@@ -565,7 +668,10 @@ async function runSoak (options) {
         const envelopeOptions = o.envelope ? {
           envelope: { code: 'code', message: 'message', data: 'data', success: [0] },
           tokenFields: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', expiresIn: 'data.expiresIn' },
-          expiredWhen: { status: [401], code: [40101] }
+          expiredWhen: { status: [401], code: [40101] },
+          // the server's "login refused" code (HTTP 200 in envelope mode): a refusal, not a
+          // passing failure (rule 6)
+          loginRequiredWhen: { code: REFUSAL_CODES }
         } : {}
         const hookOptions = o.beforeRequest ? {
           beforeRequest: (req) => sleep(rnd.hook() * o.beforeRequestMs).then(() => Object.assign({}, req, { header: Object.assign({}, req.header, { 'x-signature': 'sig-' + Date.now() }) }))
@@ -590,6 +696,11 @@ async function runSoak (options) {
       }
       off.push(client.on('loginRequired', (p) => {
         C.events.loginRequired++
+        // Rule 6: 'loginRequired' only for a refused login, never for a passing failure.
+        if (C.events.loginRequired > C.refusedLogins) {
+          C.loginRequiredAfterPassing++
+          note('login_required_after_passing_failure', { event: 'loginRequired', reason: p && p.reason, lastLogin: authNow })
+        }
         texts.push({ where: 'event loginRequired', value: p })
         // The app would open its login page; the user logs in and the page calls setSession().
         state.pending.push(sleep(30 + rnd.chaos() * 150).then(() => state.done ? null : setSessionFromPassword(client)))
@@ -684,7 +795,9 @@ async function runSoak (options) {
     missing_error_event: C.missingErrorEvent,
     token_used_after_logout: C.usedAfterLogout,
     sent_during_auth: C.sentDuringAuth,
-    foreign_server_saw_auth: foreignServerSawAuth
+    foreign_server_saw_auth: foreignServerSawAuth,
+    exceed_max_task_count: C.exceedMaxTaskCount,
+    login_required_after_passing_failure: C.loginRequiredAfterPassing
   }
   const lines = [
     '---- soak summary ----',
@@ -694,7 +807,8 @@ async function runSoak (options) {
     `kinds: ${hist(C.kinds)}`,
     `client: sends=${C.sends} replays=${C.replays} refresh_calls=${C.authCallsClientSide.refresh} login_calls=${C.authCallsClientSide.login} events refresh ok/failed=${C.events.refresh.ok}/${C.events.refresh.failed} login ok/failed=${C.events.login.ok}/${C.events.login.failed} loginRequired=${C.events.loginRequired} logout=${C.events.logout} error=${C.events.error}`,
     `ops rejected: ${hist(C.opRejections) || 'none'}`,
-    `server A: requests=${sA.requests} refreshes ok=${sA.refreshes.ok} rejected=${sA.refreshes.rejected} reused=${sA.refreshes.reused} hung=${sA.refreshes.hung} injected=${sA.refreshes.injectedFailures} logins ok=${sA.logins.ok} failed=${sA.logins.failed} password=${sA.passwordLogins.ok} api ok=${sA.api.ok} expired=${sA.api.expired} revoked=${sA.api.revoked} injected5xx=${sA.api.injected5xx} dropped=${sA.dropped} maxAuthInFlight=${sA.maxAuthInFlight} staleOnArrival=${sA.staleTokenRequests}`,
+    `rule 6: passing login failures received ${hist(C.passingLogins) || 'none'}; refused logins received=${C.refusedLogins}; new login attempts after a passing failure=${C.reloginsAfterPassing}`,
+    `server A: requests=${sA.requests} refreshes ok=${sA.refreshes.ok} rejected=${sA.refreshes.rejected} reused=${sA.refreshes.reused} hung=${sA.refreshes.hung} injected=${sA.refreshes.injectedFailures} logins ok=${sA.logins.ok} failed=${sA.logins.failed} injected_passing=${sA.logins.injectedPassing} password=${sA.passwordLogins.ok} api ok=${sA.api.ok} expired=${sA.api.expired} revoked=${sA.api.revoked} injected5xx=${sA.api.injected5xx} dropped=${sA.dropped} maxAuthInFlight=${sA.maxAuthInFlight} staleOnArrival=${sA.staleTokenRequests}`,
     `server B (foreign origin): requests=${sB.requests} with_authorization=${foreignServerSawAuth}`,
     `chaos: ${hist(C.chaos)}`,
     `info: superseded_tokens=${C.supersededTokens} sends_with_superseded_tokens=${JSON.stringify(C.supersededSends)} unknown_token_sends=${C.unknownTokenSends} client_side_auth_overlaps=${C.authOverlapClientSide} orphan_error_events=${C.orphanErrorEvents} texts_scanned=${texts.length} secrets=${secrets.set.size}`,
@@ -729,8 +843,9 @@ function parseArgs (argv) {
     else if (a === '--envelope') o.envelope = true
     else if (a === '--before-request') o.beforeRequest = true
     else if (a === '--before-request-ms') { o.beforeRequest = true; o.beforeRequestMs = num(++i, a) }
+    else if (a === '--passing-login') o.passingLogin = Math.min(1, num(++i, a))
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS] [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--before-request] [--before-request-ms MS] [--quiet]\n')
+      process.stdout.write('node scripts/soak.js [--seed N] [--requests N] [--callers N] [--phases N] [--timeout MS] [--access-ttl MS] [--max-concurrent N] [--phase-ms MS] [--envelope] [--before-request] [--before-request-ms MS] [--passing-login P] [--quiet]\n')
       process.exit(0)
     } else throw new Error(`unknown flag '${a}'`)
   }
