@@ -205,6 +205,7 @@ async function build(argv = [], ctx = null) {
     fs.writeFileSync(path.join(stage, `${NAME}_bg.wasm`), bytes)
     const br = brotli(bytes)
     fs.writeFileSync(path.join(stage, `${NAME}_bg.wasm.br`), br)
+    await require('./wasm2js').wasm2js(stage) // tokengate_bg.wasm.js: the same wasm as JS (binaryen wasm2js)
     log(`build: wasm ${before} B from wasm-bindgen -> ${bytes.length} B optimized -> ${br.length} B brotli`)
 
     if (!fs.existsSync(JS_DIR)) fail('js/ is missing')
