@@ -9,7 +9,9 @@
 //
 // Layers: pipeline (scripts/tests), cargo (native core), wasm (wasm-pack test --node, when
 // tests/wasm_*.rs exist), js (node --test tests/js and tests/oidc), types (tests/types/run.js:
-// tsc on the shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off).
+// tsc on the shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off),
+// runtimes (the sandbox as Douyin, Alipay and WeChat < 2.13; the JS build of the core in jsc and
+// under tests/js/client.test.js).
 const fs = require('fs')
 const path = require('path')
 const { spawn } = require('child_process')
@@ -17,8 +19,8 @@ const { ROOT, log, fail, main } = require('./lib')
 const setup = require('./setup')
 const { build } = require('./build')
 
-const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'types', 'sandbox', 'jsc']
-const NEEDS_DIST = new Set(['js', 'types', 'sandbox', 'jsc'])
+const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'types', 'sandbox', 'jsc', 'runtimes']
+const NEEDS_DIST = new Set(['js', 'types', 'sandbox', 'jsc', 'runtimes'])
 
 function listTests(dir, re) {
   const abs = path.join(ROOT, dir)
@@ -112,6 +114,15 @@ const RUN = {
   jsc() {
     return exec(process.execPath, [path.join('tests', 'jsc', 'run.js')])
   },
+  async runtimes() {
+    const a = await nodeTest(listTests('tests/runtimes', /\.test\.js$/))
+    // The client tests again, every client on the JS build (tests/runtimes/use-wasm2js.js);
+    // less the one about a wasm file that cannot be loaded, which the JS build never reads
+    // (Node 20 has no --test-skip-pattern; the pattern lets the runner's root, "<root>", pass).
+    const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS || ''} --require ${JSON.stringify(path.join(ROOT, 'tests', 'runtimes', 'use-wasm2js.js'))}`.trim() }
+    const b = await exec(process.execPath, ['--test', '--test-name-pattern=^(?!a wasm that cannot be loaded|<root>)', path.join('tests', 'js', 'client.test.js')], env)
+    return { ok: a.ok && b.ok, note: [a.note, b.note && `client tests on the JS build: ${b.note}`].filter(Boolean).join('; '), out: a.out + b.out }
+  },
 }
 
 async function test(argv) {
@@ -123,7 +134,7 @@ async function test(argv) {
   const results = []
 
   const parts = ['node', 'rust', 'wabt', 'wasm-bindgen']
-  if (layers.includes('jsc')) parts.push('jsc')
+  if (layers.includes('jsc') || layers.includes('runtimes')) parts.push('jsc')
   if (layers.includes('wasm') && listTests('tests', /^wasm_.*\.rs$/).length) parts.push('wasm-pack')
   const ctx = setup.ensure(parts)
 

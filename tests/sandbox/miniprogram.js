@@ -36,7 +36,7 @@ function makePackage({ npmRoot = '', extra = {} } = {}) {
 // The WeChat module wrapper's parameters that shadow browser globals.
 const SHADOWED = ['window', 'document', 'frames', 'self', 'location', 'navigator', 'localStorage', 'history', 'Caches', 'screen', 'alert', 'confirm', 'prompt', 'XMLHttpRequest', 'WebSocket', 'Reporter', 'webkit', 'WeixinJSCore']
 
-function createMiniProgram({ root, shape = 'both', acceptBrotli = true, wx, log = [] } = {}) {
+function createMiniProgram({ root, shape = 'both', acceptBrotli = true, wx, log = [], nodeModules = false } = {}) {
   const calls = []
   const timers = new Set()
 
@@ -103,9 +103,21 @@ function createMiniProgram({ root, shape = 'both', acceptBrotli = true, wx, log 
   function makeRequire(dir) {
     return function require(id) {
       if (!/^\.{1,2}\//.test(id) && !id.startsWith('/')) {
-        // The mini-program resolves bare names in miniprogram_npm only.
+        // The mini-program resolves bare names in miniprogram_npm only: a package's index.js,
+        // or a file in it ('tokengate/wasm2js'). With nodeModules (Alipay), node_modules as
+        // Node does: package.json's main, or the file named.
         const npm = path.join(root, 'miniprogram_npm', id)
-        if (fs.existsSync(path.join(npm, 'index.js'))) return load(path.join(npm, 'index.js'))
+        for (const f of [path.join(npm, 'index.js'), npm + '.js']) if (fs.existsSync(f)) return load(f)
+        if (nodeModules) {
+          const [name, ...rest] = id.split('/')
+          const pkg = path.join(root, 'node_modules', name)
+          if (!rest.length && fs.existsSync(path.join(pkg, 'package.json'))) {
+            const main = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).main || 'index.js'
+            return load(path.join(pkg, /\.js$/.test(main) ? main : main + '.js'))
+          }
+          const file = path.join(pkg, ...rest)
+          for (const f of [file, file + '.js']) if (/\.js$/.test(f) && fs.existsSync(f)) return load(f)
+        }
         throw new Error(`module '${id}' is not defined`)
       }
       let file = id.startsWith('/') ? path.join(root, id) : path.join(dir, id)
