@@ -11,7 +11,8 @@
 // tests/wasm_*.rs exist), js (node --test tests/js and tests/oidc), types (tests/types/run.js:
 // tsc on the shipped declarations), sandbox (mini-program vm), jsc (JavaScriptCore, JIT off),
 // runtimes (the sandbox as Douyin, Alipay and WeChat < 2.13; the JS build of the core in jsc and
-// under tests/js/client.test.js).
+// under tests/js/client.test.js), frameworks (miniprogram-ci, Taro and uni-app builds run in the
+// sandbox; their tools are installed from npm on first use into tests/frameworks/<app>/).
 const fs = require('fs')
 const path = require('path')
 const { spawn } = require('child_process')
@@ -19,8 +20,8 @@ const { ROOT, log, fail, main } = require('./lib')
 const setup = require('./setup')
 const { build } = require('./build')
 
-const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'types', 'sandbox', 'jsc', 'runtimes']
-const NEEDS_DIST = new Set(['js', 'types', 'sandbox', 'jsc', 'runtimes'])
+const LAYERS = ['pipeline', 'cargo', 'wasm', 'js', 'types', 'sandbox', 'jsc', 'runtimes', 'frameworks']
+const NEEDS_DIST = new Set(['js', 'types', 'sandbox', 'jsc', 'runtimes', 'frameworks'])
 
 function listTests(dir, re) {
   const abs = path.join(ROOT, dir)
@@ -123,6 +124,9 @@ const RUN = {
     const b = await exec(process.execPath, ['--test', '--test-name-pattern=^(?!a wasm that cannot be loaded|<root>)', path.join('tests', 'js', 'client.test.js')], env)
     return { ok: a.ok && b.ok, note: [a.note, b.note && `client tests on the JS build: ${b.note}`].filter(Boolean).join('; '), out: a.out + b.out }
   },
+  frameworks() {
+    return nodeTest(listTests('tests/frameworks', /\.test\.js$/))
+  },
 }
 
 async function test(argv) {
@@ -176,7 +180,7 @@ async function test(argv) {
   let failedTests = 0
   for (const r of results) {
     const c = r.counts ? `${r.counts.passed} passed, ${r.counts.failed} failed` : ''
-    process.stdout.write(`  ${r.layer.padEnd(9)} ${r.status.padEnd(8)} ${r.secs.toFixed(1).padStart(6)} s  ${c.padEnd(22)} ${r.note || ''}\n`)
+    process.stdout.write(`  ${r.layer.padEnd(10)} ${r.status.padEnd(8)} ${r.secs.toFixed(1).padStart(6)} s  ${c.padEnd(22)} ${r.note || ''}\n`)
     if (r.counts) {
       passed += r.counts.passed
       failedTests += r.counts.failed
