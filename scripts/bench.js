@@ -174,6 +174,7 @@ async function bench(argv) {
   const per = await perRequest(tg, runs, N, BATCH)
   const burst = await expiredBurst(tg, runs, 1000)
   const mem = await memory(tg, quick ? 10000 : 100000, 1000, BATCH)
+  const js = await require('../bench/wasm2js').benchWasm2js(quick ? ['--quick'] : ['--runs', String(runs)]) // the JS build (wasm2js)
 
   const kb = (b) => (b / 1024).toFixed(1) + ' KiB'
   const mb = (b) => (b / 1048576).toFixed(2) + ' MiB'
@@ -194,6 +195,8 @@ async function bench(argv) {
   const total = quick ? 10000 : 100000
   rows.push([`wasm memory: after ready → after 1,000 → after ${total.toLocaleString('en')} requests`, `${kb(mem.before.wasm)} → ${kb(mem.afterFirst.wasm)} → ${kb(mem.after.wasm)}`, '', '', 'no growth after 1,000'])
   rows.push([`JS heap (after gc): same points`, `${mb(mem.before.heap)} → ${mb(mem.afterFirst.heap)} → ${mb(mem.after.heap)}`, '', '', ''])
+  rows.push([`per request on the JS build (wasm2js), sequential / concurrent, Node vm context (µs; the wasm there: ${fmt(js.wasm.sequential)} / ${fmt(js.wasm.concurrent)})`, `${fmt(js.js.sequential)} / ${fmt(js.js.concurrent)}`, '', `${fmt(js.js.sequential / js.wasm.sequential)} / ${fmt(js.js.concurrent / js.wasm.concurrent)} × the wasm`, ''])
+  if (js.jsc && !js.jsc.error) rows.push([`per request on the JS build, jsc --useJIT=false, sequential (µs; the wasm there: ${fmt(js.jsc.wasm.perRequest)})`, fmt(js.jsc.wasm2js.perRequest), '', `${fmt(js.jsc.wasm2js.perRequest / js.jsc.wasm.perRequest)} × the wasm`, ''])
   console.log(`tokengate bench: Node ${process.version}, ${runs} runs, medians; ${new Date().toISOString().slice(0, 10)}`)
   console.log('')
   for (const r of rows) console.log(`| ${r.join(' | ')} |`)
