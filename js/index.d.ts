@@ -56,8 +56,8 @@ export interface EndpointOptions {
 export interface RefreshOptions extends Omit<EndpointOptions, 'data'> {
   /** Body field that carries the refresh token. Default `'refreshToken'`. */
   field?: string
-  /** Extra body fields: an object, or a function of `{ refreshToken }` (named by `field`). */
-  data?: Record<string, any> | ((arg: Record<string, string>) => Record<string, any> | PromiseLike<Record<string, any>>)
+  /** Extra body fields: an object, or a function of `{ refreshToken }` (whatever `field` is). */
+  data?: Record<string, any> | ((arg: { refreshToken: string }) => Record<string, any> | PromiseLike<Record<string, any>>)
 }
 
 export interface TokenFields {

@@ -13,11 +13,14 @@ const options = {
 
 if (config.envelope) {
   // The server wraps every body as { code, message, data }; token problems are HTTP 200 with
-  // code 40101, and the tokens of /auth/login and /auth/refresh are under data.
+  // code 40101, a login it refuses is code 40102 (any other non-success code of a login is a
+  // passing failure: the next request tries again), and the tokens of /auth/login and
+  // /auth/refresh are under data.
   Object.assign(options, {
     envelope: { code: 'code', message: 'message', data: 'data', success: [0] },
     tokenFields: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', expiresIn: 'data.expiresIn' },
-    expiredWhen: { status: [401], code: [40101] }
+    expiredWhen: { status: [401], code: [40101] },
+    loginRequiredWhen: { code: [40102] }
   })
 }
 

@@ -70,6 +70,8 @@ struct Waiter {
     send: u32,
     /// The URL of the last send, as the core joined it.
     url: String,
+    /// The token generation the last send carries (`None`: no token).
+    generation: Option<u32>,
     /// The last response and its body.
     response: Option<JsValue>,
     data: JsValue,
@@ -242,7 +244,7 @@ impl Driver {
                 if self.waiters.contains_key(&id) {
                     return; // ids are the facade's and unique; a duplicate is a bug there
                 }
-                self.waiters.insert(id, Waiter { kind: Some(kind), opts, reply, send: 0, url: String::new(), response: None, data: JsValue::UNDEFINED });
+                self.waiters.insert(id, Waiter { kind: Some(kind), opts, reply, send: 0, url: String::new(), generation: None, response: None, data: JsValue::UNDEFINED });
                 self.feed(Input::Submit(submit));
             }
             Msg::Abort { id } => {
@@ -250,7 +252,7 @@ impl Driver {
                 self.feed(Input::Abort { id: RequestId(id) });
             }
             Msg::Login { id, reply } => {
-                self.waiters.insert(id, Waiter { kind: None, opts: JsValue::UNDEFINED, reply, send: 0, url: String::new(), response: None, data: JsValue::UNDEFINED });
+                self.waiters.insert(id, Waiter { kind: None, opts: JsValue::UNDEFINED, reply, send: 0, url: String::new(), generation: None, response: None, data: JsValue::UNDEFINED });
                 self.feed(Input::Login { id: RequestId(id) });
             }
             Msg::SetSession { session, reply } => {
@@ -267,8 +269,8 @@ impl Driver {
     fn on_step(&mut self, step: Step) {
         match step {
             Step::Response { id, send, result } => {
-                self.call_done(Task::Request(id));
                 if !self.current(id, send) {
+                    self.free_slot(Task::Request(id));
                     return;
                 }
                 let reply = match result {
@@ -296,6 +298,7 @@ impl Driver {
                     Err(e) => Reply::Transport { message: host::error_text(&e, "request:fail") },
                 };
                 self.feed(Input::Response { id: RequestId(id), reply });
+                self.free_slot(Task::Request(id));
             }
             Step::Hooked { id, send, generation, opts, result } => {
                 if !self.current(id, send) {
@@ -330,7 +333,6 @@ impl Driver {
                 self.feed(Input::PlatformLogin { call, result });
             }
             Step::AuthReply { call, result } => {
-                self.call_done(Task::Auth(call));
                 let was_login = self.login_calls.contains(&call);
                 self.login_calls.retain(|c| *c != call);
                 self.login_body = match (&result, was_login) {
@@ -348,6 +350,7 @@ impl Driver {
                     Err(e) => AuthReply::Transport { message: host::error_text(&e, "request:fail") },
                 };
                 self.feed(Input::AuthReply { call, reply });
+                self.free_slot(Task::Auth(call));
             }
             Step::CheckSession { result } => {
                 let ok = matches!(result, Ok(v) if v.as_bool() == Some(true));
@@ -428,11 +431,11 @@ impl Driver {
             Command::PostLogin { call, url, code } => {
                 self.login_calls.push(call);
                 let login = self.s.login.clone();
-                self.post_auth(call, url, &login, code)
+                self.post_auth(call, url, &login, code, false)
             }
             Command::PostRefresh { call, url, refresh_token } => {
                 let refresh = self.s.refresh.clone();
-                self.post_auth(call, url, &refresh, refresh_token)
+                self.post_auth(call, url, &refresh, refresh_token, true)
             }
             Command::AbortAuth { call } => {
                 self.unqueue(|q| matches!(q, Queued::Auth { call: c, .. } if *c == call));
@@ -503,6 +506,7 @@ impl Driver {
         let Some(w) = self.waiters.get_mut(&id) else { return };
         w.send = w.send.wrapping_add(1);
         w.url.clone_from(&url);
+        w.generation = generation;
         let send = w.send;
         // The platform's options: the caller's, less what only the client reads.
         let o = Object::assign(&Object::new(), w.opts.unchecked_ref());
@@ -575,7 +579,7 @@ impl Driver {
 
     /// POST the login code or the refresh token: `{ [field]: value, ...data }`. Rule 8: never
     /// through the waiting queue, never with the access token; first in line for a slot.
-    fn post_auth(&mut self, call: AuthCallId, url: String, how: &crate::core::options::AuthCallSettings<JsValue>, value: String) {
+    fn post_auth(&mut self, call: AuthCallId, url: String, how: &crate::core::options::AuthCallSettings<JsValue>, value: String, refresh: bool) {
         let o = Object::new();
         host::set(&o, "url", &JsValue::from_str(&url));
         host::set(&o, "method", &JsValue::from_str(&how.method));
@@ -592,7 +596,8 @@ impl Driver {
         match how.data.clone() {
             Some(f) if f.is_function() => {
                 let arg = Object::new();
-                host::set_dyn(&arg, &how.field, &JsValue::from_str(&value));
+                // The function sees `{ code }` or `{ refreshToken }`, whatever the body field is called.
+                host::set(&arg, if refresh { "refreshToken" } else { "code" }, &JsValue::from_str(&value));
                 match f.unchecked_ref::<Function>().call1(&JsValue::UNDEFINED, &arg) {
                     Ok(r) if is_thenable(&r) => {
                         // Extra fields computed asynchronously (a signature): post when ready.
@@ -624,7 +629,7 @@ impl Driver {
                     }
                     Ok(_) => {}
                     Err(e) => {
-                        let message = format!("{} data threw: {}", if how.field == "code" { "login" } else { "refresh" }, host::error_text(&e, "unknown error"));
+                        let message = format!("{} data threw: {}", if refresh { "refresh" } else { "login" }, host::error_text(&e, "unknown error"));
                         self.later.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
                         return;
                     }
@@ -660,14 +665,32 @@ impl Driver {
         }
     }
 
-    /// A platform network call ended: free its slot and start the next one waiting.
+    /// A platform network call ended and its answer was fed (so that a refresh it started is
+    /// known before a waiting request is looked at): free its slot, start the next calls
+    /// waiting, and feed what that produced.
+    fn free_slot(&mut self, task: Task) {
+        self.call_done(task);
+        if let Some(next) = self.later.pop_front() {
+            self.feed(next);
+        }
+    }
+
     fn call_done(&mut self, task: Task) {
         self.tasks.retain(|(t, _)| *t != task);
         self.busy = self.busy.saturating_sub(1);
         while self.busy < self.s.max_concurrent {
             match self.queued.pop_front() {
                 Some(Queued::Request { id, send, kind, opts }) => {
-                    if self.current(id, send) {
+                    if !self.current(id, send) {
+                        continue;
+                    }
+                    // It waited for a slot with the token of its send; if that token was
+                    // replaced, or a login/refresh started meanwhile, it must not go out with
+                    // it (rule 2): the core sends it again with the current token, or settles.
+                    let stale = self.waiters.get(&id).and_then(|w| w.generation).is_some_and(|g| !self.core.sendable(g));
+                    if stale {
+                        self.later.push_back(Input::Withdrawn { id: RequestId(id) });
+                    } else {
                         self.launch_request(id, send, kind, opts);
                     }
                 }

@@ -183,3 +183,34 @@ test('tokens only where they belong: login/refresh URLs outside allowedOrigins, 
   assert.equal((await ok.client.get('/a')).ok, true)
   await tick()
 })
+
+test('refresh.data as a function gets { refreshToken } whatever the body field is called', async () => {
+  const seen = []
+  const { server, client } = setup({ refresh: { field: 'refresh_token', data: (arg) => { seen.push(arg); return { client_id: 'mp' } } } }, { seed: true })
+  server.routes['/auth/refresh'] = (o, s) => {
+    const rt = o.data && o.data.refresh_token
+    if (!s.refreshTokens.has(rt)) return { statusCode: 400, data: { error: 'invalid_grant' } }
+    s.refreshTokens.delete(rt)
+    return { statusCode: 200, data: s.issue() }
+  }
+  server.expireAll()
+  assert.equal((await client.get('/a')).token, 'acc-2')
+  assert.deepEqual(seen, [{ refreshToken: 'ref-1' }])
+  const body = server.log.find((l) => l.path === '/auth/refresh').data
+  assert.deepEqual(body, { client_id: 'mp', refresh_token: 'ref-1' })
+})
+
+test('a request waiting for a slot while a refresh starts goes out with the new token, never the old one (rule 2)', async () => {
+  const { server, client } = setup({ maxConcurrent: 1 }, { seed: true })
+  server.routes['/slow'] = (o, s) => Object.assign(s.handle(Object.assign({}, o, { url: 'https://api.example.com/plain' })), { delay: 20 })
+  await client.ready
+  server.expireAll() // acc-1 is revoked: /slow answers 401 and starts the one refresh
+  const a = client.get('/slow')
+  const b = client.get('/b') // sent by the core with acc-1, waiting for the one slot
+  const [ra, rb] = await Promise.all([a, b])
+  assert.equal(ra.token, 'acc-2')
+  assert.equal(rb.token, 'acc-2')
+  const toB = server.log.filter((l) => l.path === '/b').map((l) => l.header.Authorization)
+  assert.deepEqual(toB, ['Bearer acc-2'], 'never sent with the token that was replaced while it waited')
+  assert.equal(server.count.refresh, 1)
+})
