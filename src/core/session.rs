@@ -895,6 +895,36 @@ mod tests {
         assert!(!c.sendable(2));
     }
 
+    /// The deadline heap is pruned from the top after every input and rebuilt from the
+    /// requests in flight once it holds more than 64 entries and more than twice the
+    /// pending requests (memory stays bounded under a long-running request; no rebuild
+    /// while it is small). Request 0's early deadline stays on top, so the answered ones
+    /// stay buried until a rebuild.
+    #[test]
+    fn the_deadline_heap_stays_within_twice_the_pending_requests() {
+        let mut c = core_with(|_| {});
+        c.handle(0, stored("A", None, None));
+        c.handle(0, Input::Submit(Submit { id: RequestId(0), url: "/x".into(), auth: true, timeout_ms: Some(1_000) }));
+        for id in 1..=129 {
+            c.handle(0, submit(id));
+        }
+        drain(&mut c);
+        let mut model = 130usize;
+        assert_eq!(c.deadlines.len(), model);
+        for id in 1..=129u32 {
+            c.handle(1, Input::Response { id: RequestId(id), reply: Reply::Http { status: 200, code: None } });
+            drain(&mut c);
+            let pending = c.pending.len();
+            if model > 64 && model > 2 * pending {
+                model = pending; // rebuilt: every pending request is in flight here
+            }
+            assert_eq!(c.deadlines.len(), model, "after the answer to {id}, {pending} pending");
+            assert!(c.deadlines.len() <= 64.max(2 * pending));
+        }
+        assert_eq!(model, 64, "one rebuild, at 64 pending; none below 65 entries");
+        assert_eq!(c.poll_timeout(), Some(1_000));
+    }
+
     #[test]
     fn a_second_stored_input_is_ignored() {
         let mut c = core_with(|_| {});
