@@ -72,11 +72,11 @@ function pct(caught, viable) {
 }
 
 function report(status) {
-  const iterate = process.argv.includes('--iterate')
-  // With --iterate, cargo-mutants tests only what was not caught before and lists the rest
-  // in previously_caught.txt.
+  // With --iterate, cargo-mutants tests only what was not caught before; the rest (caught
+  // or unviable, one list) is in previously_caught.txt and is not counted below.
+  const previously = lines('previously_caught.txt').length
   const kinds = {
-    caught: [...lines('caught.txt'), ...(iterate ? lines('previously_caught.txt') : [])],
+    caught: lines('caught.txt'),
     missed: lines('missed.txt'),
     timeout: lines('timeout.txt'),
     unviable: lines('unviable.txt'),
@@ -106,7 +106,8 @@ function report(status) {
     console.log('timeout (not caught by an assertion):')
     for (const l of kinds.timeout) console.log(`  ${l}`)
   }
-  console.log(`mutants: caught=${n('caught')} missed=${n('missed')} timeout=${n('timeout')} unviable=${n('unviable')} score=${pct(n('caught'), viable)}%`)
+  const note = previously ? ` (this iteration; ${previously} previously caught or unviable not tested again)` : ''
+  console.log(`mutants: caught=${n('caught')} missed=${n('missed')} timeout=${n('timeout')} unviable=${n('unviable')} score=${pct(n('caught'), viable)}%${note}`)
   // cargo-mutants exits 2 when a mutant was missed, 3 on timeouts: a report, not a crash.
   process.exit([0, 2, 3].includes(status) ? 0 : status || 1)
 }
