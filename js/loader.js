@@ -1,7 +1,7 @@
 'use strict'
 // Instantiates tokengate's core once and hands it to the wasm-bindgen glue.
 //
-//   load({ wasmPath }) -> Promise<glue>   (the glue module: Gate, ...; ready to use)
+//   load({ wasmPath }) -> Promise<glue>   (the glue module: Client, ...; ready to use)
 //
 // The first of these that the runtime has loads the core:
 //

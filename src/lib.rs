@@ -3,12 +3,13 @@
 //! Two layers live in this crate:
 //! * [`core`]: the sans-IO session state machine and waiting queue (plain std Rust,
 //!   no I/O, no clock), tested natively with `cargo test`;
-//! * `wasm` (only on `wasm32`): the wasm-bindgen boundary that runs the core's commands
-//!   through injected JS shims.
+//! * `wasm` (only on `wasm32`): the wasm-bindgen boundary: the exported `Client`, whose
+//!   methods return promises, and the async driver task that owns the core and runs its
+//!   commands through the promise-returning host shims the JS facade builds.
 
 pub mod core;
 
 /// The wasm-bindgen boundary; public so that tests/wasm_*.rs (wasm-bindgen-test) can drive
-/// the real `Gate` with a JS fake of the shims.
+/// the real `Client` with a JS fake of the host.
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -230,7 +230,8 @@ test('leak scan helpers: finds a secret inside longer text and error fields', ()
 // used to end with stale_sends > 0 and sent_during_auth > 0: the client attached the token
 // before an async beforeRequest ran and sent that request afterwards with that token, even
 // when the token was replaced (refresh, setSession) or forgotten (logout) in the meantime.
-// Fixed in d268bf5 / 60f7984 (Gate.sendable). See docs/SOAK.md, "Client findings".
+// Fixed in d268bf5 / 60f7984 (then Gate.sendable, now Core::sendable asked by the driver).
+// See docs/SOAK.md, "Client findings".
 
 async function beforeRequestRig () {
   const { createAuthServer } = require(path.join(__dirname, '..', '..', 'example-miniprogram', 'server'))
