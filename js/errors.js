@@ -1,5 +1,5 @@
 'use strict'
-// TokenGateError: every rejection of the client is one of these (shared/API.md, "Errors").
+// TokenGateError: every rejection of the client is one of these (docs/API.md, "Errors").
 // Messages never contain a token: they are built from fixed text, codes and server-given
 // error messages only.
 

@@ -1,4 +1,4 @@
-// Type declarations of tokengate's public API (shared/API.md).
+// Type declarations of tokengate's public API (docs/API.md).
 // They need nothing else: `miniprogram-api-typings` is not required, but a `wx` typed by it
 // is accepted as `platform`.
 

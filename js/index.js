@@ -1,5 +1,5 @@
 'use strict'
-// The CommonJS entry of tokengate (shared/API.md). The polyfills (TextEncoder/TextDecoder
+// The CommonJS entry of tokengate (docs/API.md). The polyfills (TextEncoder/TextDecoder
 // for wasm-bindgen's glue on runtimes without them) must be installed before anything else.
 require('./polyfill')
 

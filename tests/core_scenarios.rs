@@ -1,4 +1,4 @@
-//! Scenarios on simulated time, one or more per rule of shared/API.md, driven through the
+//! Scenarios on simulated time, one or more per rule of docs/API.md, driven through the
 //! harness in `tests/common` (which also checks its step invariants on every run).
 
 mod common;

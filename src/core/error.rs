@@ -1,4 +1,4 @@
-//! The errors a request can settle with; one variant per error code of shared/API.md.
+//! The errors a request can settle with; one variant per error code of docs/API.md.
 
 /// Why a request was rejected. Each variant is one `code` of `TokenGateError`.
 #[derive(Debug, Clone, PartialEq)]

@@ -33,7 +33,7 @@
 //! Every token set gets a generation (see [`Core::generation`]); each request in flight
 //! remembers the generation it was sent with and how often it was sent.
 //!
-//! # Where each rule of shared/API.md is enforced
+//! # Where each rule of docs/API.md is enforced
 //!
 //! 1. *One refresh at a time*: a login or refresh starts only from `Valid` / `NoSession` /
 //!    `LoginRequired`; in `LoggingIn` / `Refreshing` every request needing a token is

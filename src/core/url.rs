@@ -1,4 +1,4 @@
-//! URL joining, origins and the `http:` rule (rule 9 of shared/API.md).
+//! URL joining, origins and the `http:` rule (rule 9 of docs/API.md).
 //!
 //! Only `http://` and `https://` URLs are understood. Error messages never quote the URL
 //! (a query string may carry secrets).

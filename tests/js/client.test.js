@@ -1,5 +1,5 @@
 'use strict'
-// The Client of shared/API.md, against the built dist/, with a fake wx platform and server.
+// The Client of docs/API.md, against the built dist/, with a fake wx platform and server.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { setup, sleep, outcome, dist, Server, fakeWx } = require('./client.fake')

@@ -1,4 +1,4 @@
-// Uses the whole public API (shared/API.md) against the shipped declarations (dist/index.d.ts),
+// Uses the whole public API (docs/API.md) against the shipped declarations (dist/index.d.ts),
 // with `wx` typed by miniprogram-api-typings. Must type-check: see run.js.
 import { createClient, TokenGateError } from 'tokengate'
 import type {
