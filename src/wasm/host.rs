@@ -83,12 +83,19 @@ thread_local! {
 fn with_key<R>(k: &'static str, f: impl FnOnce(&JsValue) -> R) -> R {
     let id = (k.as_ptr() as usize, k.len());
     KEYS.with(|cache| {
-        if let Some((_, v)) = cache.borrow().iter().find(|(i, _)| *i == id) {
-            return f(v);
+        // `f` calls into JS, which may call the client again (a getter on a request's
+        // options): nested calls only ever read the cache, and one that would add a name
+        // while it is being read skips caching it rather than panicking.
+        if let Ok(keys) = cache.try_borrow() {
+            if let Some((_, v)) = keys.iter().find(|(i, _)| *i == id) {
+                return f(v);
+            }
         }
         let v = JsValue::from_str(k);
         let r = f(&v);
-        cache.borrow_mut().push((id, v));
+        if let Ok(mut keys) = cache.try_borrow_mut() {
+            keys.push((id, v));
+        }
         r
     })
 }

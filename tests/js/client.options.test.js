@@ -214,3 +214,19 @@ test('a request waiting for a slot while a refresh starts goes out with the new 
   assert.deepEqual(toB, ['Bearer acc-2'], 'never sent with the token that was replaced while it waited')
   assert.equal(server.count.refresh, 1)
 })
+
+test('request options whose getter calls the client again (re-entrance from inside the wasm) work', async () => {
+  const { client } = setup({}, { seed: true })
+  await client.ready
+  let inner = null
+  const opts = {
+    get url () {
+      if (!inner) inner = client.get('/inner', undefined, { header: { 'X-Nested': '1' } })
+      return '/outer'
+    }
+  }
+  const outer = await client.request(opts)
+  assert.equal(outer.path, '/outer')
+  assert.equal((await inner).path, '/inner')
+  assert.equal((await client.get('/after')).ok, true)
+})
