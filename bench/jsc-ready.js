@@ -1,14 +1,16 @@
 // One cold launch in JavaScriptCore with the JIT off (as on iOS), for `npm run bench`:
 //   jsc --useJIT=false bench/jsc-ready.js -- <dist dir> <bench dir>
-// Set up like tests/jsc/harness.js (a mini-program-like module wrapper, WebAssembly only
-// through WXWebAssembly, which maps the package path to dist/; this fake reads the .wasm for
-// the .wasm.br path, as a base library >= 2.14.0 would after decompressing). Prints one line:
+// Set up like tests/jsc/harness.js: WebAssembly only through WXWebAssembly, which maps the
+// package path to dist/ (this fake reads the .wasm for the .wasm.br path, as a base library
+// >= 2.14.0 would after decompressing); modules loaded by that harness's loader,
+// <bench dir>/../tests/jsc/cjs.js, with the plain CommonJS wrapper. Prints one line:
 // JSON { require, ready } in ms (require: evaluating dist/index.js and what it loads).
 (function (args) {
   'use strict'
   var root = this
   var DIST = String(args[0]).replace(/\/+$/, '')
   var BENCH = String(args[1]).replace(/\/+$/, '')
+  var modules = load(BENCH + '/../tests/jsc/cjs.js')({ packages: { tokengate: DIST + '/index.js' } })
   var REAL_WEBASSEMBLY = WebAssembly
   delete root.WebAssembly
   var clock = typeof preciseTime === 'function' ? function () { return preciseTime() * 1000 } : Date.now
@@ -24,34 +26,12 @@
       return REAL_WEBASSEMBLY.instantiate(readFile(DIST + '/' + file, 'binary'), imports)
     }
   }
-  var cache = {}
-  function dirname(p) { return p.replace(/\/[^/]*$/, '') }
-  function resolve(dir, id) {
-    if (id === 'tokengate') return DIST + '/index.js'
-    var parts = (dir + '/' + id).split('/')
-    var out = []
-    for (var i = 0; i < parts.length; i++) {
-      if (parts[i] === '..') out.pop()
-      else if (parts[i] !== '.' && !(parts[i] === '' && i > 0)) out.push(parts[i])
-    }
-    var file = out.join('/')
-    return /\.js$/.test(file) ? file : file + '.js'
-  }
-  function load(file) {
-    if (cache[file]) return cache[file].exports
-    var module = { exports: {} }
-    cache[file] = module
-    var fn = Function('require', 'module', 'exports', readFile(file))
-    fn.call(module.exports, makeRequire(dirname(file)), module, module.exports)
-    return module.exports
-  }
-  function makeRequire(dir) { return function require(id) { return load(resolve(dir, id)) } }
-  var fake = load(BENCH + '/fake.js')
+  var fake = modules.load(BENCH + '/fake.js')
   var platform = fake.createPlatform()
   fake.seed(platform, 'tokengate:session', false)
   root.wx = platform
   var t0 = clock()
-  var tg = makeRequire(DIST)('tokengate')
+  var tg = modules.requireFrom(DIST)('tokengate')
   var t1 = clock()
   var client = tg.createClient({ platform: platform, baseURL: 'https://api.example.com' })
   client.ready.then(function () {

@@ -2,12 +2,14 @@
 //   jsc --useJIT=false bench/jsc-request.js -- <dist dir> <bench dir> wasm|wasm2js <n>
 // wasm: WebAssembly only through a WXWebAssembly that reads dist/tokengate_bg.wasm;
 // wasm2js: no WebAssembly of any kind, the package loaded through dist/wasm2js.js.
+// Modules are loaded by tests/jsc/cjs.js (found from the bench dir: <bench dir>/../tests/jsc/cjs.js).
 // Prints one line: JSON { n, perRequest (µs, sequential), require, ready (ms) }.
 (function (args) {
   'use strict'
   var root = this
   var DIST = String(args[0]).replace(/\/+$/, '')
   var BENCH = String(args[1]).replace(/\/+$/, '')
+  var modules = load(BENCH + '/../tests/jsc/cjs.js')()
   var KIND = String(args[2])
   var N = Number(args[3]) || 1000
   var REAL_WEBASSEMBLY = WebAssembly
@@ -25,32 +27,11 @@
       }
     }
   }
-  var cache = {}
-  function dirname(p) { return p.replace(/\/[^/]*$/, '') }
-  function resolve(dir, id) {
-    var parts = (dir + '/' + id).split('/')
-    var out = []
-    for (var i = 0; i < parts.length; i++) {
-      if (parts[i] === '..') out.pop()
-      else if (parts[i] !== '.' && !(parts[i] === '' && i > 0)) out.push(parts[i])
-    }
-    var file = out.join('/')
-    return /\.js$/.test(file) ? file : file + '.js'
-  }
-  function load(file) {
-    if (cache[file]) return cache[file].exports
-    var module = { exports: {} }
-    cache[file] = module
-    var fn = Function('require', 'module', 'exports', readFile(file))
-    fn.call(module.exports, makeRequire(dirname(file)), module, module.exports)
-    return module.exports
-  }
-  function makeRequire(dir) { return function require(id) { return load(resolve(dir, id)) } }
-  var fake = load(BENCH + '/fake.js')
+  var fake = modules.load(BENCH + '/fake.js')
   var platform = fake.createPlatform()
   fake.seed(platform, 'tokengate:session', false)
   var t0 = clock()
-  var tg = makeRequire(DIST)(KIND === 'wasm' ? './index.js' : './wasm2js.js')
+  var tg = modules.requireFrom(DIST)(KIND === 'wasm' ? './index.js' : './wasm2js.js')
   var t1 = clock()
   var client = tg.createClient({ platform: platform, baseURL: 'https://api.example.com' })
   var t2

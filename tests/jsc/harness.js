@@ -1,7 +1,8 @@
 // Runs inside JavaScriptCore's shell (`jsc --useJIT=false`), the engine iOS uses:
-//   jsc --useJIT=false tests/jsc/harness.js -- <dist dir> <scenario.js>
+//   jsc --useJIT=false tests/jsc/harness.js -- <dist dir> <scenario.js> <tests/jsc/cjs.js>
 // The shell has no require/module, console, TextEncoder, TextDecoder or queueMicrotask;
-// print() writes a line and readFile(path[, 'binary']) reads a file.
+// print() writes a line, readFile(path[, 'binary']) reads a file and load(path) evaluates one
+// (here the module loader, tests/jsc/cjs.js).
 //
 // Set up like an iOS mini-program: WebAssembly is captured and then deleted from the global
 // object; a WXWebAssembly accepts only a path string and maps the "build npm" location
@@ -15,6 +16,7 @@
   var root = this
   var DIST = String(args[0]).replace(/\/+$/, '')
   var SCENARIO = String(args[1])
+  var modules = load(String(args[2]))({ packages: { tokengate: DIST + '/index.js' }, miniProgram: true })
   var REAL_WEBASSEMBLY = WebAssembly
   delete root.WebAssembly
 
@@ -97,34 +99,7 @@
     }
   }
 
-  var WRAPPER_PARAMS = ['require', 'module', 'exports', 'window', 'document', 'frames', 'self', 'location', 'navigator', 'localStorage', 'history', 'Caches', 'screen', 'alert', 'confirm', 'prompt', 'XMLHttpRequest', 'WebSocket', 'Reporter', 'webkit', 'WeixinJSCore']
-  var cache = {}
-  function dirname(p) { return p.replace(/\/[^/]*$/, '') }
-  function resolve(dir, id) {
-    if (id === 'tokengate') return DIST + '/index.js'
-    if (!/^\.{1,2}\//.test(id)) throw new Error("module '" + id + "' is not defined")
-    var parts = (dir + '/' + id).split('/')
-    var out = []
-    for (var i = 0; i < parts.length; i++) {
-      if (parts[i] === '..') out.pop()
-      else if (parts[i] !== '.' && !(parts[i] === '' && i > 0)) out.push(parts[i])
-    }
-    var file = out.join('/')
-    return /\.js$/.test(file) ? file : file + '.js'
-  }
-  function load(file) {
-    if (cache[file]) return cache[file].exports
-    var src = readFile(file)
-    var module = { exports: {} }
-    cache[file] = module
-    var fn = Function.apply(null, WRAPPER_PARAMS.concat([src + '\n//# sourceURL=' + file]))
-    fn.call(module.exports, makeRequire(dirname(file)), module, module.exports)
-    return module.exports
-  }
-  function makeRequire(dir) {
-    return function require(id) { return load(resolve(dir, id)) }
-  }
-  var requireFromHere = makeRequire(DIST)
+  var requireFromHere = modules.requireFrom(DIST)
 
   function ok(name) { passed++; print('ok - ' + name) }
   function notOk(name, err) {
@@ -177,7 +152,7 @@
       throw e
     }
     if (!hasClient) return 'skip: dist/index.js does not export createClient yet'
-    var scenario = load(SCENARIO)
+    var scenario = modules.load(SCENARIO)
     var fake = scenario.makeWx(Date.now(), 1)
     root.wx = fake.wx
     var tg = requireFromHere('tokengate')

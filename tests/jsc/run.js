@@ -9,12 +9,13 @@ const path = require('path')
 const dist = path.resolve(process.argv[2] || path.join(__dirname, '..', '..', 'dist'))
 const harness = path.join(__dirname, 'harness.js')
 const scenario = path.resolve(__dirname, '..', 'sandbox', 'scenario.js')
+const cjs = path.join(__dirname, 'cjs.js')
 
 if (!fs.existsSync(path.join(dist, 'index.js'))) {
   console.error(`jsc: ${dist} is not built (run npm run build)`)
   process.exit(1)
 }
-const r = spawnSync('jsc', ['--useJIT=false', harness, '--', dist, scenario], { encoding: 'utf8', timeout: 120000 })
+const r = spawnSync('jsc', ['--useJIT=false', harness, '--', dist, scenario, cjs], { encoding: 'utf8', timeout: 120000 })
 if (r.error) {
   console.error(`jsc: could not run jsc (${r.error.code === 'ENOENT' ? 'not installed: apt-get install libjavascriptcoregtk-4.0-bin, or npm run setup' : r.error.message})`)
   process.exit(1)

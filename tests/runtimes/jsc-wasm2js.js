@@ -1,8 +1,9 @@
 // The JavaScript build of the core (dist/tokengate_bg.wasm.js) in JavaScriptCore with the JIT
 // off, as iOS runs mini-programs, and with no WebAssembly object of any kind (an Alipay page,
 // a WeChat base library before 2.13):
-//   jsc --useJIT=false tests/runtimes/jsc-wasm2js.js -- <dist dir> <scenario.js>
-// The package is loaded through its wasm2js entry with the mini-program's module wrapper, and
+//   jsc --useJIT=false tests/runtimes/jsc-wasm2js.js -- <dist dir> <scenario.js> <tests/jsc/cjs.js>
+// The package is loaded through its wasm2js entry with the mini-program's module wrapper (by
+// tests/jsc/cjs.js, which the shell's load() evaluates), and
 // tests/sandbox/scenario.js runs (20 concurrent requests with an expired stored token: one
 // refresh, all resolve). Prints one line per check and a closing "jsc: N passed, N failed".
 (function (args) {
@@ -10,6 +11,7 @@
   var root = this
   var DIST = String(args[0]).replace(/\/+$/, '')
   var SCENARIO = String(args[1])
+  var modules = load(String(args[2]))({ packages: { 'tokengate/wasm2js': DIST + '/wasm2js.js' }, miniProgram: true })
   delete root.WebAssembly
 
   var passed = 0
@@ -58,32 +60,10 @@
   root.setInterval = function () { throw new Error('setInterval is not used') }
   root.clearInterval = root.clearTimeout
 
-  var WRAPPER_PARAMS = ['require', 'module', 'exports', 'window', 'document', 'frames', 'self', 'location', 'navigator', 'localStorage', 'history', 'Caches', 'screen', 'alert', 'confirm', 'prompt', 'XMLHttpRequest', 'WebSocket', 'Reporter', 'webkit', 'WeixinJSCore']
-  var cache = {}
-  var evaluated = []
-  function dirname(p) { return p.replace(/\/[^/]*$/, '') }
-  function resolve(dir, id) {
-    if (id === 'tokengate/wasm2js') return DIST + '/wasm2js.js'
-    if (!/^\.{1,2}\//.test(id)) throw new Error("module '" + id + "' is not defined")
-    var parts = (dir + '/' + id).split('/')
-    var out = []
-    for (var i = 0; i < parts.length; i++) {
-      if (parts[i] === '..') out.pop()
-      else if (parts[i] !== '.' && !(parts[i] === '' && i > 0)) out.push(parts[i])
-    }
-    var file = out.join('/')
-    return /\.js$/.test(file) ? file : file + '.js'
+  // Whether the JS build (dist/tokengate_bg.wasm.js) has been evaluated.
+  function jsBuildEvaluated() {
+    return modules.evaluated.some(function (file) { return /(^|\/)tokengate_bg\.wasm\.js$/.test(file) })
   }
-  function load(file) {
-    if (cache[file]) return cache[file].exports
-    var module = { exports: {} }
-    cache[file] = module
-    evaluated.push(file.slice(file.lastIndexOf('/') + 1))
-    var fn = Function.apply(null, WRAPPER_PARAMS.concat([readFile(file) + '\n//# sourceURL=' + file]))
-    fn.call(module.exports, makeRequire(dirname(file)), module, module.exports)
-    return module.exports
-  }
-  function makeRequire(dir) { return function require(id) { return load(resolve(dir, id)) } }
 
   function check(cond, what) { if (!cond) throw new Error(what) }
   var tests = []
@@ -97,20 +77,20 @@
   })
 
   test('the wasm2js entry loads without evaluating the JS build until a client needs it', function () {
-    var tg = makeRequire(DIST)('tokengate/wasm2js')
+    var tg = modules.requireFrom(DIST)('tokengate/wasm2js')
     check(typeof tg.createClient === 'function', 'no createClient')
-    check(evaluated.indexOf('tokengate_bg.wasm.js') < 0, 'tokengate_bg.wasm.js was evaluated at require time')
+    check(!jsBuildEvaluated(), 'tokengate_bg.wasm.js was evaluated at require time')
   })
 
   test('20 concurrent requests with an expired stored token: one refresh, all resolve (JS build)', function () {
-    var scenario = load(SCENARIO)
+    var scenario = modules.load(SCENARIO)
     var fake = scenario.makeWx(Date.now(), 1)
     root.wx = fake.wx
-    var tg = makeRequire(DIST)('tokengate/wasm2js')
+    var tg = modules.requireFrom(DIST)('tokengate/wasm2js')
     return new Promise(function (resolve, reject) {
       scenario.concurrentExpired(tg, fake, function (err, summary) {
         if (err) return reject(err)
-        if (evaluated.indexOf('tokengate_bg.wasm.js') < 0) return reject(new Error('the JS build was not used'))
+        if (!jsBuildEvaluated()) return reject(new Error('the JS build was not used'))
         for (var i = 0; i < logged.length; i++) {
           if (/A-old|A-new|R-1|R-2/.test(logged[i])) return reject(new Error('a token was logged: ' + logged[i]))
         }

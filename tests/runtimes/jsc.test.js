@@ -8,7 +8,7 @@ const { spawnSync } = require('child_process')
 const { DIST } = require('../frameworks/lib/install')
 
 test('jsc --useJIT=false, no WebAssembly: the JS build runs the concurrent expired-token scenario', (t) => {
-  const r = spawnSync('jsc', ['--useJIT=false', path.join(__dirname, 'jsc-wasm2js.js'), '--', DIST, path.join(__dirname, '..', 'sandbox', 'scenario.js')], { encoding: 'utf8', timeout: 120000 })
+  const r = spawnSync('jsc', ['--useJIT=false', path.join(__dirname, 'jsc-wasm2js.js'), '--', DIST, path.join(__dirname, '..', 'sandbox', 'scenario.js'), path.join(__dirname, '..', 'jsc', 'cjs.js')], { encoding: 'utf8', timeout: 120000 })
   if (r.error) throw new Error(r.error.code === 'ENOENT' ? 'jsc is not installed (apt-get install libjavascriptcoregtk-4.0-bin, or npm run setup)' : r.error.message)
   for (const line of r.stdout.trim().split('\n')) t.diagnostic(line)
   assert.equal(r.status, 0, r.stderr)
