@@ -377,7 +377,8 @@ fn assert_option_error(text: &str, e: &Error) {
 /// Options objects (JSON text through serde_json into `options::read`, in each
 /// environment): never panics, deterministic; accepted => `Config::validate()` ok, timeout
 /// at least 1 ms, baseURL parses and obeys the http rule, allowedOrigins normalised, the
-/// auth header, scheme and every header are header-safe, `maxConcurrent` in 1..=1000, and
+/// auth header, scheme and every header are header-safe, `maxConcurrent` in 1..=1000, the
+/// login and refresh URLs on an allowed origin (or relative with no baseURL), and
 /// a core built from it survives storage + four requests + logout; refused => a CONFIG
 /// error naming the option.
 pub fn check_config(data: &[u8]) {
@@ -415,6 +416,19 @@ pub fn check_config(data: &[u8]) {
             assert!(!call.method.is_empty() && header_safe(&call.method) && !call.field.is_empty());
         }
         assert!((1..=1000).contains(&s.max_concurrent));
+        // Rule 9: the login code and the refresh token go only where the access token may.
+        let origins: Vec<String> = match &c.allowed_origins {
+            Some(list) => list.clone(),
+            None => url::origin(&c.base_url).ok().into_iter().collect(),
+        };
+        for u in [&c.login_url, &c.refresh_url].into_iter().flatten() {
+            if let Ok(joined) = url::join(&c.base_url, u) {
+                let o = url::origin(&joined).expect("an accepted endpoint has an origin");
+                assert!(origins.contains(&o), "endpoint {joined:?} outside the allowed origins {origins:?}");
+            } else {
+                assert!(c.base_url.is_empty() && !url::is_absolute(u), "endpoint {u:?} accepted but does not join");
+            }
+        }
         if let Some(e) = &c.envelope {
             assert_eq!(s.envelope.as_ref().map(|p| p.code.as_str()), Some(e.code_path.as_str()));
         }
