@@ -14,7 +14,8 @@
 //! * `'loginRequired'` fires once per episode;
 //! * rule 6 / "Refresh failures": every login/refresh reply (and failing `platform.login`)
 //!   has the events API.md gives it: a refused login fires `'loginRequired'`, a passing
-//!   failure only `{ ok: false }`; a refresh token answered with a 4xx other than 408/429
+//!   failure only `{ ok: false }` and leaves the session as the login found it (a
+//!   `login()` on a valid session keeps its tokens); a refresh token answered with a 4xx other than 408/429
 //!   (or `expiredWhen` / `loginRequiredWhen`) is never sent or persisted again, one
 //!   answered 408/429/5xx (or another passing failure) is kept: nothing is forgotten and
 //!   the next refresh call carries it;

@@ -314,6 +314,9 @@ pub struct Sim {
     /// The refresh token of a refresh that failed for a passing reason: the next refresh
     /// call (before any new token set or `ForgetStored`) must carry it again.
     kept_refresh: Option<String>,
+    /// Whether the core held a usable token set when the silent login in flight started
+    /// (`login()` on a valid session): a passing failure of that login must leave it.
+    login_prev: bool,
 }
 
 impl Sim {
@@ -352,6 +355,7 @@ impl Sim {
             auth_started: None,
             dead_refresh: BTreeSet::new(),
             kept_refresh: None,
+            login_prev: false,
         }
     }
 
@@ -470,6 +474,7 @@ impl Sim {
                 }
             }
             Command::PlatformLogin { call } => {
+                self.login_prev = self.core.session(now).logged_in;
                 self.open_auth(call, AuthKind::PlatformLogin, input_index);
                 let at = now + self.server.auth_latency / 2;
                 if self.server.platform_login != PlatformMode::Hang {
@@ -718,6 +723,9 @@ impl Sim {
         };
         if let Some(p) = problem {
             self.violation(format!("t={now} {kind:?} expected {expected:?}: {p}; events {events:?}"));
+        }
+        if !refresh && expected == Expect::Passing && self.core.session(now).logged_in != self.login_prev {
+            self.violation(format!("t={now} a passing login failure changed the session it started from"));
         }
     }
 
