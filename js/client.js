@@ -150,15 +150,16 @@ function Client(options) {
 }
 
 // Run fn(inner) now, or once the wasm is loaded. When it could not be loaded, reject with
-// INTERNAL (and, for a request, say so to the 'error' listeners).
+// INTERNAL (and, for a request, say so to the 'error' listeners). Gives { promise, entry }:
+// `entry` is the place in the pre-ready queue (null when fn ran at once), for abort().
 function later(st, fn, isRequest) {
   function failed() {
     var e = copy(st.failed)
     if (isRequest) st.events.emit('error', e)
     return e
   }
-  if (st.inner) return fn(st.inner)
-  if (st.failed) return Promise.reject(failed())
+  if (st.inner) return { promise: fn(st.inner), entry: null }
+  if (st.failed) return { promise: Promise.reject(failed()), entry: null }
   var entry = { run: null, reject: null }
   var p = new Promise(function (resolve, reject) {
     entry.reject = reject
@@ -184,7 +185,7 @@ function submit(client, kind, opts) {
   if (kind !== 'request') st.progress[id] = fns
   var r = later(st, function (inner) { return inner.request(id, kind, opts) }, true)
   var entry = r.entry
-  var p = entry ? r.promise : r
+  var p = r.promise
   if (kind !== 'request') {
     p = p.then(function (v) { delete st.progress[id]; return v }, function (e) { delete st.progress[id]; throw e })
     p.onProgressUpdate = function (fn) {
@@ -203,10 +204,6 @@ function submit(client, kind, opts) {
     }
   }
   return p
-}
-
-function unwrap(r) {
-  return r && r.entry ? r.promise : r
 }
 
 Client.prototype.request = function (opts) { return submit(this, 'request', opts) }
@@ -231,15 +228,15 @@ Client.prototype['delete'] = shorthand('DELETE')
 Client.prototype.login = function () {
   var st = internals.get(this)
   var id = nextId(st)
-  return unwrap(later(st, function (inner) { return inner.login(id) }))
+  return later(st, function (inner) { return inner.login(id) }).promise
 }
 
 Client.prototype.setSession = function (tokenSet) {
-  return unwrap(later(internals.get(this), function (inner) { return inner.setSession(tokenSet) }))
+  return later(internals.get(this), function (inner) { return inner.setSession(tokenSet) }).promise
 }
 
 Client.prototype.logout = function () {
-  return unwrap(later(internals.get(this), function (inner) { return inner.logout() }))
+  return later(internals.get(this), function (inner) { return inner.logout() }).promise
 }
 
 Client.prototype.session = function () {

@@ -105,7 +105,7 @@ pub use config::{Config, EnvVersion, Envelope, TokenFields};
 pub use error::{Error, LoginRequiredReason};
 pub use options::Settings;
 pub use session::Core;
-pub use token::StoredSession;
+pub use token::{usable as usable_token, StoredSession};
 
 /// Milliseconds since the Unix epoch, as `Date.now()` gives them.
 pub type Millis = u64;

@@ -96,7 +96,7 @@ impl core::fmt::Debug for Fresh {
 /// Whether `token` can go into the auth header: non-empty and free of control characters.
 /// A token with CR/LF would split the header (or make the platform throw with the whole
 /// header value, token included, in its message), so it counts as no token at all.
-pub(crate) fn usable(token: &str) -> bool {
+pub fn usable(token: &str) -> bool {
     !token.is_empty() && !token.chars().any(|c| c < ' ' || c == '\u{7f}')
 }
 

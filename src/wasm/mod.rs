@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::core::{options, Core, EnvVersion, Error, NewSession, RequestId, SessionInfo, Submit};
+use crate::core::{options, usable_token, Core, EnvVersion, Error, NewSession, RequestId, SessionInfo, Submit};
 use driver::{Driver, Kind, Msg, Outcome};
 use host::{ErrorContext, Host};
 
@@ -174,10 +174,14 @@ impl Client {
             Ok(s) => s,
             Err(e) => return self.reject_now(&e, true),
         };
+        self.ask(|reply| Msg::Submit { id, kind, opts, submit, reply })
+    }
+
+    /// Post a message whose answer settles the returned promise. A driver that is gone
+    /// drops the message, and with it the sender: `pending_or` then rejects.
+    fn ask(&self, msg: impl FnOnce(oneshot::Sender<Outcome>) -> Msg) -> Promise {
         let (reply, rx) = oneshot::channel();
-        if self.inbox.unbounded_send(Msg::Submit { id, kind, opts, submit, reply }).is_err() {
-            return self.reject_now(&config("the client is closed"), true);
-        }
+        let _ = self.inbox.unbounded_send(msg(reply));
         pending_or(rx, self.host.clone())
     }
 
@@ -213,9 +217,7 @@ impl Client {
         if let Some(e) = &self.refused {
             return self.reject_now(e, false);
         }
-        let (reply, rx) = oneshot::channel();
-        let _ = self.inbox.unbounded_send(Msg::Login { id, reply });
-        pending_or(rx, self.host.clone())
+        self.ask(|reply| Msg::Login { id, reply })
     }
 
     /// `setSession({ accessToken, refreshToken?, expiresIn? })`.
@@ -231,9 +233,9 @@ impl Client {
         if arg.access_token.is_empty() {
             return self.reject_now(&config("setSession needs a non-empty accessToken"), false);
         }
-        // A token that cannot go into a header (CR/LF would split it) is refused here
-        // rather than resolving with no session installed.
-        if arg.access_token.chars().any(|c| c < ' ' || c == '\u{7f}') {
+        // The core ignores a token that cannot go into a header (CR/LF would split it);
+        // refuse it here rather than resolve with no session installed.
+        if !usable_token(&arg.access_token) {
             return self.reject_now(&config("accessToken has control characters"), false);
         }
         if arg.expires_in.is_some_and(|e| !(e.is_finite() && e >= 0.0)) {
@@ -244,9 +246,7 @@ impl Client {
             refresh_token: arg.refresh_token.filter(|r| !r.is_empty()),
             expires_in_secs: arg.expires_in,
         };
-        let (reply, rx) = oneshot::channel();
-        let _ = self.inbox.unbounded_send(Msg::SetSession { session, reply });
-        pending_or(rx, self.host.clone())
+        self.ask(|reply| Msg::SetSession { session, reply })
     }
 
     /// `logout()`: forgets the session; waiting requests reject `LOGIN_REQUIRED`.
@@ -254,9 +254,7 @@ impl Client {
         if let Some(e) = &self.refused {
             return self.reject_now(e, false);
         }
-        let (reply, rx) = oneshot::channel();
-        let _ = self.inbox.unbounded_send(Msg::Logout { reply });
-        pending_or(rx, self.host.clone())
+        self.ask(|reply| Msg::Logout { reply })
     }
 
     /// `{ loggedIn, expiresAt }` as of the driver's last step; never a token.
