@@ -77,6 +77,12 @@ struct Waiter {
     data: JsValue,
 }
 
+impl Waiter {
+    fn new(kind: Option<Kind>, opts: JsValue, reply: oneshot::Sender<Outcome>) -> Waiter {
+        Waiter { kind, opts, reply, send: 0, url: String::new(), generation: None, response: None, data: JsValue::UNDEFINED }
+    }
+}
+
 /// A platform call or hook that finished.
 enum Step {
     Response { id: u32, send: u32, result: Outcome },
@@ -84,6 +90,9 @@ enum Step {
     /// `generation` (`None`: without a token).
     Hooked { id: u32, send: u32, generation: Option<u32>, opts: Object, result: Outcome },
     PlatformLogin { call: AuthCallId, result: Outcome },
+    /// The promise of a `login.data` / `refresh.data` function settled: `body` gets its
+    /// fields, then the call goes out.
+    AuthData { call: AuthCallId, opts: Object, body: Object, field: String, value: String, result: Outcome },
     AuthReply { call: AuthCallId, result: Outcome },
     CheckSession { result: Outcome },
 }
@@ -244,7 +253,7 @@ impl Driver {
                 if self.waiters.contains_key(&id) {
                     return; // ids are the facade's and unique; a duplicate is a bug there
                 }
-                self.waiters.insert(id, Waiter { kind: Some(kind), opts, reply, send: 0, url: String::new(), generation: None, response: None, data: JsValue::UNDEFINED });
+                self.waiters.insert(id, Waiter::new(Some(kind), opts, reply));
                 self.feed(Input::Submit(submit));
             }
             Msg::Abort { id } => {
@@ -252,7 +261,7 @@ impl Driver {
                 self.feed(Input::Abort { id: RequestId(id) });
             }
             Msg::Login { id, reply } => {
-                self.waiters.insert(id, Waiter { kind: None, opts: JsValue::UNDEFINED, reply, send: 0, url: String::new(), generation: None, response: None, data: JsValue::UNDEFINED });
+                self.waiters.insert(id, Waiter::new(None, JsValue::UNDEFINED, reply));
                 self.feed(Input::Login { id: RequestId(id) });
             }
             Msg::SetSession { session, reply } => {
@@ -273,29 +282,21 @@ impl Driver {
                     self.free_slot(Task::Request(id));
                     return;
                 }
-                let reply = match result {
-                    Ok(res) => match status_of(&res) {
-                        Some(status) => {
-                            let mut data = host::get(&res, "data");
-                            let w = self.waiters.get_mut(&id);
-                            if let (Some(w), Some(text)) = (w, data.as_string()) {
-                                // uploadFile gives its body as text; read it as JSON when it is.
-                                if w.kind == Some(Kind::Upload) {
-                                    if let Ok(v) = js_sys::JSON::parse(&text) {
-                                        data = v;
-                                    }
+                let reply = match http_answer(result) {
+                    Ok((status, mut data, res)) => {
+                        if let Some(w) = self.waiters.get_mut(&id) {
+                            // uploadFile gives its body as text; read it as JSON when it is.
+                            if w.kind == Some(Kind::Upload) {
+                                if let Some(v) = data.as_string().and_then(|text| js_sys::JSON::parse(&text).ok()) {
+                                    data = v;
                                 }
                             }
-                            let code = body::reply_code(&JsBody(data.clone()), self.core_config());
-                            if let Some(w) = self.waiters.get_mut(&id) {
-                                w.response = Some(res);
-                                w.data = data;
-                            }
-                            Reply::Http { status, code }
+                            w.response = Some(res);
+                            w.data = data.clone();
                         }
-                        None => Reply::Transport { message: "request:fail malformed response (no statusCode)".into() },
-                    },
-                    Err(e) => Reply::Transport { message: host::error_text(&e, "request:fail") },
+                        Reply::Http { status, code: body::reply_code(&JsBody(data), &self.s.config) }
+                    }
+                    Err(message) => Reply::Transport { message },
                 };
                 self.feed(Input::Response { id: RequestId(id), reply });
                 self.free_slot(Task::Request(id));
@@ -318,7 +319,7 @@ impl Driver {
                     Ok(v) => {
                         let o = if v.is_object() { v.unchecked_into::<Object>() } else { opts };
                         self.hooked(id, send, o);
-                        self.after(now());
+                        self.flush();
                     }
                 }
             }
@@ -332,22 +333,32 @@ impl Driver {
                 };
                 self.feed(Input::PlatformLogin { call, result });
             }
+            Step::AuthData { call, opts, body, field, value, result } => {
+                match result {
+                    Ok(extra) => {
+                        merge(&body, &extra);
+                        self.post_body(call, opts, body, &field, &value);
+                        self.flush();
+                    }
+                    Err(e) => {
+                        let message = format!("data failed: {}", host::error_text(&e, "unknown error"));
+                        self.feed(Input::AuthReply { call, reply: AuthReply::Transport { message } });
+                    }
+                }
+            }
             Step::AuthReply { call, result } => {
                 let was_login = self.login_calls.contains(&call);
                 self.login_calls.retain(|c| *c != call);
-                self.login_body = match (&result, was_login) {
-                    (Ok(res), true) => Some(host::get(res, "data")),
-                    _ => None,
-                };
-                let reply = match result {
-                    Ok(res) => match status_of(&res) {
-                        Some(status) => {
-                            let body = AuthBody::read(&JsBody(host::get(&res, "data")), self.core_config());
-                            AuthReply::Http { status, body }
+                self.login_body = None;
+                let reply = match http_answer(result) {
+                    Ok((status, data, _)) => {
+                        let body = AuthBody::read(&JsBody(data.clone()), &self.s.config);
+                        if was_login {
+                            self.login_body = Some(data);
                         }
-                        None => AuthReply::Transport { message: "request:fail malformed response (no statusCode)".into() },
-                    },
-                    Err(e) => AuthReply::Transport { message: host::error_text(&e, "request:fail") },
+                        AuthReply::Http { status, body }
+                    }
+                    Err(message) => AuthReply::Transport { message },
                 };
                 self.feed(Input::AuthReply { call, reply });
                 self.free_slot(Task::Auth(call));
@@ -357,10 +368,6 @@ impl Driver {
                 self.feed(Input::CheckSession { ok });
             }
         }
-    }
-
-    fn core_config(&self) -> &crate::core::Config {
-        &self.s.config
     }
 
     fn current(&self, id: u32, send: u32) -> bool {
@@ -592,7 +599,6 @@ impl Driver {
         }
         host::set(&o, "header", &self.headers(&JsValue::UNDEFINED, &extra, None));
         let body = Object::new();
-        host::set_dyn(&body, &how.field, &JsValue::from_str(&value));
         match how.data.clone() {
             Some(f) if f.is_function() => {
                 let arg = Object::new();
@@ -600,34 +606,17 @@ impl Driver {
                 host::set(&arg, if refresh { "refreshToken" } else { "code" }, &JsValue::from_str(&value));
                 match f.unchecked_ref::<Function>().call1(&JsValue::UNDEFINED, &arg) {
                     Ok(r) if is_thenable(&r) => {
-                        // Extra fields computed asynchronously (a signature): post when ready.
-                        let host = self.host.clone();
+                        // Extra fields computed asynchronously (a signature): the call goes on
+                        // when they are there (`Step::AuthData`), through the same `post_body`.
                         let field = how.field.clone();
-                        let fut = async move {
-                            let result = match JsFuture::from(Promise::resolve(&r)).await {
-                                Ok(extra) => {
-                                    if extra.is_object() {
-                                        let _ = Object::assign(&body, extra.unchecked_ref());
-                                    }
-                                    host::set_dyn(&body, &field, &JsValue::from_str(&value));
-                                    host::set(&o, "data", &body);
-                                    match host.request("request", &o, 0) {
-                                        Ok(p) => JsFuture::from(p).await,
-                                        Err(e) => Err(e),
-                                    }
-                                }
-                                Err(e) => Err(e),
-                            };
-                            Step::AuthReply { call, result }
-                        };
-                        self.busy += 1;
-                        self.calls.push(fut.boxed_local());
+                        self.calls.push(
+                            JsFuture::from(Promise::resolve(&r))
+                                .map(move |result| Step::AuthData { call, opts: o, body, field, value, result })
+                                .boxed_local(),
+                        );
                         return;
                     }
-                    Ok(r) if r.is_object() => {
-                        let _ = Object::assign(&body, r.unchecked_ref());
-                    }
-                    Ok(_) => {}
+                    Ok(r) => merge(&body, &r),
                     Err(e) => {
                         let message = format!("{} data threw: {}", if refresh { "refresh" } else { "login" }, host::error_text(&e, "unknown error"));
                         self.later.push_back(Input::AuthReply { call, reply: AuthReply::Transport { message } });
@@ -635,16 +624,20 @@ impl Driver {
                     }
                 }
             }
-            Some(d) if d.is_object() => {
-                let _ = Object::assign(&body, d.unchecked_ref());
-            }
-            _ => {}
+            Some(d) => merge(&body, &d),
+            None => {}
         }
-        // The code / refresh token wins over a same-named field of `data`.
-        host::set_dyn(&body, &how.field, &JsValue::from_str(&value));
+        let field = how.field.clone();
+        self.post_body(call, o, body, &field, &value);
+    }
+
+    /// Put the code / refresh token into the body (it wins over a same-named field of
+    /// `data`), and start the call, or queue it at the front past `maxConcurrent`: a refresh
+    /// must never wait behind the requests that wait for it.
+    fn post_body(&mut self, call: AuthCallId, o: Object, body: Object, field: &str, value: &str) {
+        host::set_dyn(&body, field, &JsValue::from_str(value));
         host::set(&o, "data", &body);
         if self.busy >= self.s.max_concurrent {
-            // A refresh must never wait behind the requests that wait for it.
             self.queued.push_front(Queued::Auth { call, opts: o });
             return;
         }
@@ -670,8 +663,17 @@ impl Driver {
     /// waiting, and feed what that produced.
     fn free_slot(&mut self, task: Task) {
         self.call_done(task);
-        if let Some(next) = self.later.pop_front() {
-            self.feed(next);
+        self.flush();
+    }
+
+    /// After work done outside `feed` (starting a call once a hook or a slot allowed it):
+    /// feed what it queued in `later` (a host call that threw, a request taken back), else
+    /// just publish and re-arm. Every such path ends here, so `later` never waits for an
+    /// unrelated input.
+    fn flush(&mut self) {
+        match self.later.pop_front() {
+            Some(next) => self.feed(next),
+            None => self.after(now()),
         }
     }
 
@@ -805,6 +807,24 @@ fn remove_path(obj: &JsValue, path: &str) {
         let copy = shallow_copy(&next);
         let _ = Reflect::set(&cur, &k, &copy);
         cur = copy;
+    }
+}
+
+/// Copy the own fields of `extra` into `body`, when it is an object.
+fn merge(body: &Object, extra: &JsValue) {
+    if extra.is_object() {
+        let _ = Object::assign(body, extra.unchecked_ref());
+    }
+}
+
+/// A platform call's outcome as (status, body, response), or its transport failure's message.
+fn http_answer(result: Outcome) -> Result<(u16, JsValue, JsValue), String> {
+    match result {
+        Ok(res) => match status_of(&res) {
+            Some(status) => Ok((status, host::get(&res, "data"), res)),
+            None => Err("request:fail malformed response (no statusCode)".into()),
+        },
+        Err(e) => Err(host::error_text(&e, "request:fail")),
     }
 }
 

@@ -230,3 +230,23 @@ test('request options whose getter calls the client again (re-entrance from insi
   assert.equal((await inner).path, '/inner')
   assert.equal((await client.get('/after')).ok, true)
 })
+
+test('an async beforeRequest that moves the request to another origin rejects CONFIG at once, not at the request deadline', { timeout: 10000 }, async () => {
+  const { wx, client } = setup({ timeout: 60000, beforeRequest: async (o) => Object.assign({}, o, { url: 'https://evil.example.net/steal' }) }, { seed: true })
+  const o = await outcome(client.get('/a'))
+  assert.equal(o.error.code, 'CONFIG')
+  assert.match(o.error.message, /another origin/)
+  assert.ok(!wx.requests.some((r) => r.url.includes('evil')), 'never sent')
+})
+
+test('login.data as an async function: its fields go into the login body, and the call keeps to maxConcurrent', async () => {
+  const { server, client } = setup({ maxConcurrent: 1, login: { data: async ({ code }) => ({ sig: 'sig-' + code }) } })
+  const r = await Promise.all([client.get('/a'), client.get('/b')])
+  assert.deepEqual(r.map((x) => x.token), ['acc-1', 'acc-1'])
+  const login = server.log.find((l) => l.path === '/auth/login')
+  assert.equal(login.data.sig, 'sig-' + login.data.code)
+  const failing = setup({ login: { data: () => Promise.reject(new Error('no signer')) } })
+  const o = await outcome(failing.client.get('/a'))
+  assert.equal(o.error.code, 'NETWORK')
+  assert.match(o.error.errMsg, /no signer/)
+})
